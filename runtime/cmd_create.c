@@ -1,0 +1,36 @@
+/* runtime/cmd_create.c: `berth create [options] ID`: set up a container from
+ * a bundle and leave it waiting for `start`. */
+#include <stdlib.h>
+
+#include "cli.h"
+#include "common/util.h"
+#include "container.h"
+
+int cmd_create(struct global_opts *g, int argc, char **argv)
+{
+	struct create_opts o = {.root = g->root, .systemd_cgroup = g->systemd_cgroup,
+				.rootless = g->rootless_on};
+	const struct cli_opt opts[] = {
+		{"bundle", 'b', CLI_STRING, &o.bundle},
+		{"pid-file", 0, CLI_STRING, &o.pid_file},
+		{"console-socket", 0, CLI_STRING, &o.console_socket},
+		{"preserve-fds", 0, CLI_INT, &o.preserve_fds},
+		{"no-pivot", 0, CLI_BOOL, &o.no_pivot},
+		{"no-new-keyring", 0, CLI_BOOL, &o.no_new_keyring},
+		{0},
+	};
+	_cleanup_free_ char **pos = NULL;
+	berr_t e = BERR_INIT;
+	int npos;
+
+	if (cli_parse(argc, argv, opts, 0, &pos, &npos, &e) < 0)
+		return cli_fail(&e, "create");
+	if (npos != 1) {
+		cli_usage(&e, "create", "[options] ID");
+		return cli_fail(&e, NULL);
+	}
+	o.id = pos[0];
+	if (container_create(&o, &e) < 0)
+		return cli_fail(&e, "create %s", o.id);
+	return 0;
+}

@@ -1,0 +1,518 @@
+/* runtime/lifecycle.c: create, start and delete. A create that fails at any
+ * point removes everything it made: init, cgroup, state directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "lifecycle.h"
+#include "sync.h"
+#include "validate.h"
+
+/* sun_path is 108 bytes; a long --root or id would not fit, so sockets in
+ * the state directory are named through the directory's fd. */
+static void state_socket_addr(const struct state_dir *sd, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof sun->sun_path, "/proc/self/fd/%d/%s", sd->dirfd,
+		 STATE_START_SOCKET);
+}
+
+static int make_start_socket(struct state_dir *sd, berr_t *e)
+{
+	struct sockaddr_un sun;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return berr_sys(e, "socket");
+	state_socket_addr(sd, &sun);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+		return berr_sys(e, "bind start socket in \"%s\"", sd->path);
+	if (listen(fd, 1) < 0)
+		return berr_sys(e, "listen on start socket");
+	return steal_fd(fd);
+}
+
+int start_connect(struct state_dir *sd, berr_t *e)
+{
+	struct sockaddr_un sun;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct sync_msg *m = NULL;
+
+	if (fd < 0)
+		return berr_sys(e, "socket");
+	state_socket_addr(sd, &sun);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+		return berr_sys(e, "connect to the container init");
+	unlinkat(sd->dirfd, STATE_START_SOCKET, 0);
+	/* The connection closes on the init's execve (close-on-exec); a
+	 * message before that is the reason it could not. */
+	if (sync_recv(fd, &m, NULL, e) < 0) {
+		if (e->errnum == EPIPE) {
+			berr_free(e);
+			return 0;
+		}
+		return -1;
+	}
+	if (m->type == SYNC_ERROR)
+		berr_set(e, m->errnum, "%s", m->data);
+	else
+		berr_set(e, EPROTO, "unexpected message from the container init");
+	free(m);
+	return -1;
+}
+
+static int connect_console_socket(const char *path, berr_t *e)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return berr_sys(e, "socket");
+	if (strlen(path) >= sizeof sun.sun_path)
+		return berr_set(e, ENAMETOOLONG, "--console-socket \"%s\": path too long", path);
+	strcpy(sun.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+		return berr_sys(e, "connect to --console-socket \"%s\"", path);
+	return steal_fd(fd);
+}
+
+/* fds 3..3+N-1 must be open: otherwise berth's own fds could land there
+ * and be passed into the container. */
+static int check_preserved_fds(int n, berr_t *e)
+{
+	for (int fd = 3; fd < 3 + n; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return berr_set(e, EBADF, "--preserve-fds %d: fd %d is not open", n, fd);
+	return 0;
+}
+
+static char *owner_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)geteuid());
+}
+
+char *container_state_for_hooks(const struct container *c, enum container_status status)
+{
+	return state_oci_json(&c->st, status, false);
+}
+
+static int load_config(const struct create_opts *o, struct container *c, berr_t *e)
+{
+	char bundle[PATH_MAX], rootfs[PATH_MAX];
+	_cleanup_free_ char *config_path = NULL, *root_path = NULL;
+
+	if (!realpath(o->bundle ? o->bundle : ".", bundle))
+		return berr_sys(e, "bundle \"%s\"", o->bundle ? o->bundle : ".");
+	config_path = xasprintf("%s/config.json", bundle);
+	if (read_file(config_path, &c->config_text, NULL, e) < 0)
+		return -1;
+	if (spec_parse(c->config_text, "config.json", &c->spec, e) < 0 ||
+	    validate_spec(c->spec, o->rootless, e) < 0)
+		return -1;
+	root_path = c->spec->root.path[0] == '/' ? xstrdup(c->spec->root.path) :
+		    xasprintf("%s/%s", bundle, c->spec->root.path);
+	if (!realpath(root_path, rootfs))
+		return berr_sys(e, "root.path \"%s\"", root_path);
+	if (validate_rootfs(rootfs, e) < 0)
+		return -1;
+	c->st.bundle = xstrdup(bundle);
+	c->st.rootfs = xstrdup(rootfs);
+	return 0;
+}
+
+static void fill_state(const struct create_opts *o, struct container *c)
+{
+	char when[64];
+	struct container_state *st = &c->st;
+
+	format_rfc3339_now(when, sizeof when);
+	st->id = xstrdup(o->id);
+	st->oci_version = xstrdup(c->spec->oci_version);
+	st->created = xstrdup(when);
+	st->owner = owner_name();
+	st->saved_status = STATUS_CREATING;
+	st->creator_pid = getpid();
+	st->systemd_cgroup = o->systemd_cgroup;
+	st->own_pid_ns = c->init.ns.create[NS_PID];
+	st->use_terminal = c->spec->process->terminal;
+	st->annotation_keys = strv_dup(c->spec->annotation_keys);
+	st->annotation_values = strv_dup(c->spec->annotation_values);
+}
+
+static int prepare_init(const struct create_opts *o, struct container *c, berr_t *e)
+{
+	struct init_ctx *ic = &c->init;
+
+	ic->spec = c->spec;
+	ic->bundle = c->st.bundle;
+	ic->rootfs = c->st.rootfs;
+	ic->sync_fd = -1;
+	ic->start_fd = -1;
+	ic->console_fd = -1;
+	ic->preserve_fds = o->preserve_fds;
+	ic->no_pivot = o->no_pivot;
+	ic->no_new_keyring = o->no_new_keyring;
+	ic->rootless = o->rootless;
+	for (int t = 0; t < NS_TYPE_COUNT; t++)
+		ic->ns.fds[t] = -1;
+	if (c->spec->process->terminal) {
+		if (o->console_socket) {
+			ic->console_fd = connect_console_socket(o->console_socket, e);
+			if (ic->console_fd < 0)
+				return -1;
+		} else if (o->foreground) {
+			ic->pty_to_parent = true;
+		} else {
+			return berr_set(e, EINVAL,
+					"process.terminal is set: --console-socket is required when not running in the foreground");
+		}
+	}
+	if (caps_plan_make(c->spec->process, &ic->caps, e) < 0 ||
+	    seccomp_plan_make(c->spec, &ic->seccomp, e) < 0 ||
+	    ns_plan_make(c->spec, &ic->ns, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int make_cgroup(const struct create_opts *o, struct container *c, berr_t *e)
+{
+	struct cgroup_config cfg = {
+		.id = o->id,
+		.path = c->spec->linux->cgroups_path,
+		.resources = c->spec->linux->resources,
+		.rootless = o->rootless,
+		.systemd = o->systemd_cgroup,
+	};
+
+	devices_cgroup_complete(c->spec);
+	if (cgroup_create(&cfg, &c->cg, e) < 0)
+		return -1;
+	if (c->cg)
+		c->st.cgroup_path = xstrdup(cgroup_path(c->cg));
+	return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, berr_t *e)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *slash = strrchr(copy, '/');
+	_cleanup_close_ int dirfd = -1;
+
+	/* Atomically, so that a reader never sees a partial pid. */
+	if (slash) {
+		*slash = '\0';
+		dirfd = open(*copy ? copy : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		dirfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dirfd < 0)
+		return berr_sys(e, "--pid-file \"%s\"", path);
+	if (write_file_atomic_at(dirfd, slash ? slash + 1 : path, buf, n, 0644, e) < 0)
+		return berr_wrap(e, "--pid-file");
+	return 0;
+}
+
+/* Undo a create that failed after the state directory was made. */
+static void create_abort(struct container *c)
+{
+	berr_t e = BERR_INIT;
+
+	if (c->cg) {
+		if (cgroup_kill_all(c->cg, SIGKILL, &e) < 0 || cgroup_destroy(c->cg, &e) < 0) {
+			log_berr(LOG_WARNING, &e);
+			berr_free(&e);
+		}
+	}
+	if (c->runtime_hooks_ran) {
+		_cleanup_free_ char *state = container_state_for_hooks(c, STATUS_STOPPED);
+
+		hooks_run(c->spec, HOOK_POSTSTOP, state, true, &e);
+	}
+	if (c->state_dir_made && state_dir_remove(&c->sd, &e) < 0) {
+		log_berr(LOG_WARNING, &e);
+		berr_free(&e);
+	}
+}
+
+static int create_steps(const struct create_opts *o, struct container *c, berr_t *e)
+{
+	uint64_t start_time;
+
+	if (load_config(o, c, e) < 0 || prepare_init(o, c, e) < 0 ||
+	    (o->preserve_fds && check_preserved_fds(o->preserve_fds, e) < 0))
+		return -1;
+	if (state_dir_create(o->root, o->id, &c->sd, e) < 0)
+		return -1;
+	c->state_dir_made = true;
+	fill_state(o, c);
+	if (write_file_at(c->sd.dirfd, STATE_CONFIG_FILE, c->config_text, strlen(c->config_text),
+			  O_CREAT | O_EXCL, 0600, e) < 0 ||
+	    state_write(&c->sd, &c->st, e) < 0)
+		return -1;
+	c->init.start_fd = make_start_socket(&c->sd, e);
+	if (c->init.start_fd < 0 || make_cgroup(o, c, e) < 0 || state_write(&c->sd, &c->st, e) < 0)
+		return -1;
+	if (spawn_container(c, e) < 0)
+		return -1;
+	if (proc_start_time(c->pid, &start_time, NULL) < 0)
+		return berr_sys(e, "read start time of pid %d", c->pid);
+	c->st.start_time = start_time;
+	c->st.saved_status = STATUS_CREATED;
+	if (state_write(&c->sd, &c->st, e) < 0)
+		return -1;
+	if (o->pid_file && write_pid_file(o->pid_file, c->pid, e) < 0)
+		return -1;
+	return 0;
+}
+
+int container_create_internal(const struct create_opts *o, struct container *c, berr_t *e)
+{
+	memset(c, 0, sizeof *c);
+	c->pidfd = -1;
+	c->sync_fd = -1;
+	c->pty_master = -1;
+	c->sd.dirfd = -1;
+	c->init.start_fd = -1;
+	c->init.console_fd = -1;
+	for (int t = 0; t < NS_TYPE_COUNT; t++)
+		c->init.ns.fds[t] = -1;
+	if (create_steps(o, c, e) < 0) {
+		if (c->pid > 0) {
+			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+			waitpid(c->pid, NULL, 0);
+			c->pid = 0;
+		}
+		if (c->state_dir_made)
+			create_abort(c);
+		return -1;
+	}
+	/* berth's copies of what only the init needed. */
+	if (c->init.start_fd >= 0)
+		close(c->init.start_fd);
+	c->init.start_fd = -1;
+	return 0;
+}
+
+void container_free(struct container *c)
+{
+	struct init_ctx *ic = &c->init;
+
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	if (c->pty_master >= 0)
+		close(c->pty_master);
+	if (ic->start_fd >= 0)
+		close(ic->start_fd);
+	if (ic->console_fd >= 0)
+		close(ic->console_fd);
+	ns_plan_close(&ic->ns);
+	caps_plan_free(ic->caps);
+	seccomp_plan_free(ic->seccomp);
+	free(ic->state_creating);
+	free(ic->state_created);
+	if (c->cg)
+		cgroup_free(c->cg);
+	state_dir_close(&c->sd);
+	state_free(&c->st);
+	spec_free(c->spec);
+	free(c->config_text);
+	memset(c, 0, sizeof *c);
+}
+
+int container_create(const struct create_opts *o, berr_t *e)
+{
+	struct container c;
+	int ret = container_create_internal(o, &c, e);
+
+	container_free(&c);
+	return ret;
+}
+
+int load_saved_spec(struct state_dir *sd, struct spec **out, berr_t *e)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (read_file_at(sd->dirfd, STATE_CONFIG_FILE, &text, NULL, e) < 0)
+		return -1;
+	return spec_parse(text, STATE_CONFIG_FILE, out, e);
+}
+
+static int run_poststart(struct state_dir *sd, const struct container_state *st, berr_t *e)
+{
+	_cleanup_spec_ struct spec *spec = NULL;
+	_cleanup_free_ char *state = NULL;
+
+	if (load_saved_spec(sd, &spec, e) < 0)
+		return -1;
+	if (spec->process && spec->process->exec_cpu_affinity.final &&
+	    process_set_affinity(spec->process->exec_cpu_affinity.final, st->pid, e) < 0)
+		return -1;
+	state = state_oci_json(st, STATUS_RUNNING, false);
+	return hooks_run(spec, HOOK_POSTSTART, state, true, e);
+}
+
+int container_start(const char *root, const char *id, berr_t *e)
+{
+	struct state_dir sd;
+	struct container_state st;
+	enum container_status status;
+	int ret = -1;
+
+	if (state_dir_open(root, id, true, &sd, e) < 0)
+		goto out_dir;
+	if (state_read(&sd, &st, e) < 0)
+		goto out_dir;
+	status = state_status(&sd, &st);
+	if (status != STATUS_CREATED) {
+		berr_set(e, EINVAL, "cannot start container \"%s\": it is %s, not created", id,
+			 state_status_name(status));
+		goto out;
+	}
+	if (start_connect(&sd, e) < 0 || run_poststart(&sd, &st, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	state_free(&st);
+out_dir:
+	state_dir_close(&sd);
+	return ret;
+}
+
+/* Wait up to `ms` for the init to go away (it is not our child). */
+static void wait_gone(const struct container_state *st, int ms)
+{
+	int pidfd = syscall(SYS_pidfd_open, st->pid, 0);
+	uint64_t t;
+	bool zombie = false;
+
+	if (pidfd < 0)
+		return;
+	if (proc_start_time(st->pid, &t, &zombie) < 0 || t != st->start_time) {
+		close(pidfd);
+		return;
+	}
+	for (int waited = 0; waited < ms && !zombie; waited += 10) {
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+		if (poll(&p, 1, 10) > 0)
+			break;
+		if (proc_start_time(st->pid, &t, &zombie) < 0)
+			break;
+	}
+	close(pidfd);
+}
+
+int container_destroy(struct state_dir *sd, const struct container_state *st,
+		      const struct spec *spec, berr_t *e)
+{
+	_cleanup_free_ char *state = state_oci_json(st, STATUS_STOPPED, false);
+
+	if (st->cgroup_path) {
+		struct cgroup *cg = NULL;
+		int r = cgroup_open(st->cgroup_path, &cg, e);
+
+		/* What outlived the init (no pid namespace) goes with it. */
+		if (r == 0)
+			r = cgroup_kill_all(cg, SIGKILL, e);
+		if (r == 0)
+			r = cgroup_destroy(cg, e);
+		if (cg)
+			cgroup_free(cg);
+		if (r < 0 && e->errnum != ENOENT)
+			return berr_wrap(e, "remove cgroup");
+		berr_free(e);
+	}
+	if (spec)
+		hooks_run(spec, HOOK_POSTSTOP, state, true, e);
+	return state_dir_remove(sd, e);
+}
+
+static int kill_for_delete(struct state_dir *sd, const struct container_state *st, berr_t *e)
+{
+	int pidfd;
+
+	if (st->cgroup_path) {
+		struct cgroup *cg = NULL;
+
+		if (cgroup_open(st->cgroup_path, &cg, e) == 0) {
+			cgroup_kill_all(cg, SIGKILL, e);
+			cgroup_free(cg);
+		}
+		berr_free(e);
+	}
+	pidfd = syscall(SYS_pidfd_open, st->pid, 0);
+	if (pidfd >= 0) {
+		uint64_t t;
+
+		if (proc_start_time(st->pid, &t, NULL) == 0 && t == st->start_time)
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		close(pidfd);
+	}
+	wait_gone(st, 5000);
+	if (state_status(sd, st) != STATUS_STOPPED)
+		return berr_set(e, EBUSY, "container \"%s\" did not stop after SIGKILL", st->id);
+	return 0;
+}
+
+int container_delete(const char *root, const char *id, bool force, berr_t *e)
+{
+	struct state_dir sd;
+	struct container_state st;
+	struct spec *spec = NULL;
+	enum container_status status;
+	int ret = -1;
+
+	memset(&st, 0, sizeof st);
+	if (state_dir_open(root, id, true, &sd, e) < 0)
+		goto out;
+	if (state_read(&sd, &st, e) < 0) {
+		/* A create that died before writing its state: nothing to run. */
+		if (force && e->errnum == ENOENT) {
+			berr_free(e);
+			ret = state_dir_remove(&sd, e);
+		}
+		goto out;
+	}
+	status = state_status(&sd, &st);
+	if (status != STATUS_STOPPED) {
+		if (!force) {
+			berr_set(e, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
+				 state_status_name(status));
+			goto out;
+		}
+		if (kill_for_delete(&sd, &st, e) < 0)
+			goto out;
+	}
+	if (load_saved_spec(&sd, &spec, e) < 0) {
+		log_berr(LOG_WARNING, e);
+		berr_free(e);
+	}
+	ret = container_destroy(&sd, &st, spec, e);
+out:
+	spec_free(spec);
+	state_free(&st);
+	state_dir_close(&sd);
+	return ret;
+}
