@@ -1,0 +1,132 @@
+# tests/helpers.bash: shared set-up for berth's bats suites: a fresh bundle
+# and state root per test, config edits with jq, and leftover checks.
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BERTH=${BERTH:-$TESTS_DIR/../build/berth}
+EXAMPLE=${EXAMPLE:-$TESTS_DIR/../build/example}
+
+# berth with this test's private state root.
+berth() {
+	"$BERTH" --root "$ROOT" "$@"
+}
+
+# A fresh bundle (copy of the example busybox bundle) and state root.
+setup_bundle() {
+	BUNDLE=$BATS_TEST_TMPDIR/bundle
+	ROOT=$BATS_TEST_TMPDIR/state
+	mkdir -p "$BUNDLE"
+	cp -a "$EXAMPLE/rootfs" "$BUNDLE/rootfs"
+	cp "$EXAMPLE/config.json" "$BUNDLE/config.json"
+	# Tests say what they run; keep the example's limits and namespaces.
+	cfg '.process.args = ["true"]'
+	CONTAINERS=()
+}
+
+# Apply a jq filter to the bundle's config.json.
+cfg() {
+	local tmp=$BUNDLE/config.json.tmp
+	jq "$@" "$BUNDLE/config.json" > "$tmp" && mv "$tmp" "$BUNDLE/config.json"
+}
+
+# Set process.args from the arguments.
+# (jq would parse "-c" among --args as its own option.)
+json_array() {
+	python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@"
+}
+
+cfg_args() {
+	cfg --argjson a "$(json_array "$@")" '.process.args = $a'
+}
+
+# Run a shell command line in a container in the foreground.
+run_sh() {
+	cfg_args sh -c "$1"
+	run berth run -b "$BUNDLE" "c-$BATS_TEST_NUMBER"
+}
+
+# Track a container id for teardown.
+track() {
+	CONTAINERS+=("$1")
+}
+
+# Create and start a container running `sleep 1000` (or given args).
+start_sleeper() {
+	local id=$1
+	shift
+	if [ $# -eq 0 ]; then set -- sleep 1000; fi
+	cfg_args "$@"
+	track "$id"
+	berth create -b "$BUNDLE" "$id"
+	berth start "$id"
+}
+
+container_pid() {
+	berth state "$1" | jq -r .pid
+}
+
+status_of() {
+	berth state "$1" | jq -r .status
+}
+
+# Wait until a container reaches a status (default 5 s).
+wait_status() {
+	local id=$1 want=$2 i
+	for i in $(seq 1 100); do
+		[ "$(status_of "$id" 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.05
+	done
+	echo "container $id did not become $want (is $(status_of "$id"))" >&2
+	return 1
+}
+
+# Nothing of container $1 may remain: state, cgroups, processes, mounts.
+assert_no_leftovers() {
+	local id=$1 d
+	[ ! -e "$ROOT/$id" ] || { echo "state directory $ROOT/$id left behind" >&2; return 1; }
+	for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/pids /sys/fs/cgroup/memory \
+		 /sys/fs/cgroup/cpu /sys/fs/cgroup/devices; do
+		[ ! -e "$d/berth/$id" ] || { echo "cgroup $d/berth/$id left behind" >&2; return 1; }
+	done
+	if grep -q " $BUNDLE/" /proc/self/mountinfo; then
+		echo "mounts under $BUNDLE left behind" >&2
+		return 1
+	fi
+}
+
+teardown_containers() {
+	local id
+	for id in "${CONTAINERS[@]}"; do
+		"$BERTH" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
+	done
+}
+
+teardown() {
+	teardown_containers
+}
+
+# Fail with the output shown (bats prints it on failure).
+assert_success() {
+	if [ "$status" -ne 0 ]; then
+		echo "expected success, got status $status: $output" >&2
+		return 1
+	fi
+}
+
+assert_failure() {
+	if [ "$status" -eq 0 ]; then
+		echo "expected failure, got success: $output" >&2
+		return 1
+	fi
+}
+
+assert_output_contains() {
+	if [[ "$output" != *"$1"* ]]; then
+		echo "expected output to contain [$1], got: $output" >&2
+		return 1
+	fi
+}
+
+# The hierarchy where cgroup v2 is mounted (pure v2 or hybrid).
+cgroup2_root() {
+	awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
+}

@@ -1,0 +1,73 @@
+#!/bin/bash
+# tests/run-suites.sh: run berth's unit tests and bats suites, print each
+# suite's result and, last, one line "N passed, N failed" summing them all.
+#   run-suites.sh --berth PATH [--example DIR] [--unit "BIN..."] [SUITE.bats...]
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+berth="" example="" unit=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--berth) berth=$2; shift 2 ;;
+	--example) example=$2; shift 2 ;;
+	--unit) unit=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+[ -n "$berth" ] || { echo "run-suites: --berth is required" >&2; exit 2; }
+export BERTH=$berth
+[ -n "$example" ] && export EXAMPLE=$example
+suites=("$@")
+if [ ${#suites[@]} -eq 0 ]; then
+	mapfile -t suites < <(ls "$here"/*.bats)
+fi
+
+total_pass=0 total_fail=0 total_skip=0
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+# Count TAP lines of one run: ok, not ok, skips.
+count() {
+	local tap=$1 pass fail skip
+	pass=$(grep -cE '^ok [0-9]+' "$tap" || true)
+	skip=$(grep -cE '^ok [0-9]+ .*# ?skip' "$tap" || true)
+	fail=$(grep -cE '^not ok [0-9]+' "$tap" || true)
+	pass=$((pass - skip))
+	echo "$pass $fail $skip"
+}
+
+report() {
+	local name=$1 tap=$2 rc=$3 pass fail skip
+	read -r pass fail skip < <(count "$tap")
+	# A suite that died without a failing test line still failed.
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		fail=1
+		echo "not ok - $name exited with status $rc" >> "$tap"
+	fi
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+	printf '%-28s %4d passed, %d failed, %d skipped\n' "$name" "$pass" "$fail" "$skip"
+	if [ "$fail" -gt 0 ]; then
+		grep -A15 -E '^not ok' "$tap" | sed 's/^/    /'
+	fi
+}
+
+for bin in $unit; do
+	name=$(basename "$bin")
+	tap=$results/$name.tap
+	"$bin" > "$tap" 2>&1
+	report "unit/$name" "$tap" $?
+done
+
+for suite in "${suites[@]}"; do
+	name=$(basename "$suite" .bats)
+	tap=$results/$name.tap
+	# A private mount namespace: whatever a runtime under test gets wrong
+	# about propagation cannot leak mounts onto the machine.
+	unshare -m --propagation private bats --tap "$suite" > "$tap" 2>&1
+	report "$name" "$tap" $?
+done
+
+echo "skipped: $total_skip (each with its reason in the suite's output)"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
