@@ -14,25 +14,19 @@
 #include "mountapi.h"
 #include "setup.h"
 
-/* pivot_root needs the new root's parent mount not to be shared; making
- * every mount a slave (the default) or private does that, and keeps the
- * container's mounts from propagating back to the host. */
+/* Before pivot_root every mount of the new mount namespace becomes a slave
+ * (or private): recursively, so that no mount the container makes can
+ * propagate back to the host through a shared parent, and so that the new
+ * root's parent is not shared (pivot_root refuses that). The config's
+ * rootfsPropagation is applied to the container's / after the pivot. */
 static int set_root_propagation(const struct init_ctx *ctx, berr_t *e)
 {
 	const char *name = ctx->spec->linux ? ctx->spec->linux->rootfs_propagation : NULL;
-	unsigned long flags = MS_SLAVE | MS_REC;
+	long requested = name ? propagation_from_name(name) : 0;
+	unsigned long flags = (requested > 0 && (requested & MS_PRIVATE)) ? MS_PRIVATE : MS_SLAVE;
 
-	if (name) {
-		long f = propagation_from_name(name);
-
-		/* shared and unbindable are applied after pivot_root
-		 * (rootfs_finalize): the pivot needs a parent that is not
-		 * shared, and the rootfs bind mount a source that is bindable. */
-		if (f > 0 && !(f & (MS_SHARED | MS_UNBINDABLE)))
-			flags = f;
-	}
-	if (mount(NULL, "/", NULL, flags, NULL) < 0)
-		return berr_sys(e, "set propagation of `/`");
+	if (mount(NULL, "/", NULL, flags | MS_REC, NULL) < 0)
+		return berr_sys(e, "set propagation of \"/\"");
 	return 0;
 }
 
