@@ -2,6 +2,7 @@
  * prefix is resolved from the root again, so no step can walk outside it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,12 +47,30 @@ int root_open(int rootfd, const char *path, int flags, mode_t mode, berr_t *e)
 	return root_open_resolve(rootfd, path, flags, mode, 0, e);
 }
 
-int root_mkdir_p(int rootfd, const char *path, mode_t mode, berr_t *e)
+/* The path to create instead when `component` of `prefix` is a dangling
+ * symlink: its target (inside the root), then the rest. */
+static char *follow_dangling(int dirfd, const char *component, const char *prefix_dir,
+			     const char *rest)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, component, target, sizeof target - 1);
+
+	if (n < 0)
+		return NULL;
+	target[n] = '\0';
+	if (target[0] == '/')
+		return xasprintf("%s%s%s", target, *rest ? "/" : "", rest);
+	return xasprintf("%s/%s%s%s", prefix_dir, target, *rest ? "/" : "", rest);
+}
+
+static int mkdir_in_root(int rootfd, const char *path, mode_t mode, int depth, berr_t *e)
 {
 	_cleanup_free_ char *p = path_clean(path);
 	_cleanup_close_ int cur = -1;
 	char *s = p;
 
+	if (depth > 40)
+		return berr_set(e, ELOOP, "\"%s\": too many levels of symbolic links", path);
 	cur = root_open(rootfd, "/", O_PATH | O_DIRECTORY, 0, e);
 	if (cur < 0)
 		return -1;
@@ -59,18 +78,28 @@ int root_mkdir_p(int rootfd, const char *path, mode_t mode, berr_t *e)
 		s++;
 	while (*s) {
 		char *slash = strchr(s, '/');
-		char saved = slash ? '/' : '\0';
 		int next;
 
 		if (slash)
 			*slash = '\0';
 		next = root_open(rootfd, p, O_PATH | O_DIRECTORY, 0, e);
 		if (next < 0 && errno == ENOENT) {
-			if (mkdirat(cur, s, mode) < 0 && errno != EEXIST) {
-				berr_sys(e, "mkdir \"%s\" in container root", p);
-				return -1;
-			}
+			if (mkdirat(cur, s, mode) < 0 && errno != EEXIST)
+				return berr_sys(e, "mkdir \"%s\" in container root", p);
 			next = root_open(rootfd, p, O_PATH | O_DIRECTORY, 0, e);
+			if (next < 0 && errno == ENOENT) {
+				/* A dangling symlink: create what it points to,
+				 * inside the root, as the kernel would resolve it. */
+				char *dir = s > p + 1 ? xstrndup(p, s - p - 1) : xstrdup("/");
+				_cleanup_free_ char *redo =
+					follow_dangling(cur, s, dir, slash ? slash + 1 : "");
+
+				free(dir);
+				if (!redo)
+					return berr_sys(e, "mkdir \"%s\" in container root", p);
+				berr_free(e);
+				return mkdir_in_root(rootfd, redo, mode, depth + 1, e);
+			}
 		}
 		if (next < 0)
 			return -1;
@@ -78,11 +107,16 @@ int root_mkdir_p(int rootfd, const char *path, mode_t mode, berr_t *e)
 		cur = next;
 		if (!slash)
 			break;
-		*slash = saved;
+		*slash = '/';
 		s = slash + 1;
 	}
 	berr_free(e);
 	return steal_fd(cur);
+}
+
+int root_mkdir_p(int rootfd, const char *path, mode_t mode, berr_t *e)
+{
+	return mkdir_in_root(rootfd, path, mode, 0, e);
 }
 
 int root_ensure_target(int rootfd, const char *path, bool directory, berr_t *e)
