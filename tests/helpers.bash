@@ -79,6 +79,16 @@ wait_status() {
 	return 1
 }
 
+# A user namespace's root is an unprivileged host uid: it must be able to
+# reach the rootfs through bats' private (0700) temporary directories.
+make_traversable() {
+	local d=$1
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
 # Nothing of container $1 may remain: state, cgroups, processes, mounts.
 assert_no_leftovers() {
 	local id=$1 d
