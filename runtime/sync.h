@@ -22,12 +22,20 @@ struct sync_msg {
 	uint32_t type;
 	int32_t errnum;
 	uint32_t len;
+	uint32_t flags;
 	char data[]; /* len bytes, NUL-terminated beyond len */
 };
 
-#define SYNC_MAX_PAYLOAD (256 * 1024)
+/* The payload rides in a sealed memfd: a datagram is bounded by the socket
+ * buffer (~200 KB), and states carry annotations of any size. */
+#define SYNC_PAYLOAD_MEMFD 1u
+#define SYNC_INLINE_MAX (32 * 1024)
 
-/* Send a message, optionally passing one fd (pass_fd >= 0). */
+/* States carry the annotations, which engines may make large. */
+#define SYNC_MAX_PAYLOAD (16 * 1024 * 1024)
+
+/* Send a message, optionally passing one fd (pass_fd >= 0; then the payload
+ * must fit inline). */
 int sync_send(int sock, enum sync_type type, int errnum, const void *data,
 	      size_t len, int pass_fd, berr_t *e);
 /* Receive one message; *fd_out (may be NULL) gets a passed fd or -1.
