@@ -30,6 +30,9 @@ __attribute__((noreturn)) static void exec_hook(const struct spec_hook *h, int s
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	sigaction(SIGPIPE, &dfl, NULL);
+	/* Its own process group: on timeout the hook goes with everything it
+	 * started, which would otherwise hold berth's stdout open. */
+	setpgid(0, 0);
 	if (dup2(stdin_fd, STDIN_FILENO) < 0)
 		_exit(126);
 	execve(h->path, h->args && h->args[0] ? h->args : default_argv, h->env ? h->env : empty);
@@ -115,7 +118,7 @@ static int run_one(const struct spec_hook *h, const char *state, berr_t *e)
 	}
 	if (feed_and_wait(pid, pidfd, pipefd[1], state, deadline, &status, e) < 0) {
 		if (e->errnum == ETIMEDOUT) {
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			return berr_set(e, ETIMEDOUT, "timed out after %lld seconds",
 					(long long)h->timeout.v);

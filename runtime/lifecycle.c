@@ -22,6 +22,7 @@
 #include "lifecycle.h"
 #include "sync.h"
 #include "validate.h"
+#include "vm_lifecycle.h"
 
 /* sun_path is 108 bytes; a long --root or id would not fit, so sockets in
  * the state directory are named through the directory's fd. */
@@ -243,7 +244,8 @@ static void create_abort(struct container *c)
 			berr_free(&e);
 		}
 	}
-	if (c->runtime_hooks_ran) {
+	/* The lifecycle continues at delete, which runs poststop. */
+	if (c->spawned) {
 		_cleanup_free_ char *state = container_state_for_hooks(c, STATUS_STOPPED);
 
 		hooks_run(c->spec, HOOK_POSTSTOP, state, true, &e);
@@ -344,7 +346,11 @@ void container_free(struct container *c)
 int container_create(const struct create_opts *o, berr_t *e)
 {
 	struct container c;
-	int ret = container_create_internal(o, &c, e);
+	int ret;
+
+	if (vm_requested(o))
+		return vm_container_create(o, e);
+	ret = container_create_internal(o, &c, e);
 
 	container_free(&c);
 	return ret;
@@ -390,7 +396,8 @@ int container_start(const char *root, const char *id, berr_t *e)
 			 state_status_name(status));
 		goto out;
 	}
-	if (start_connect(&sd, e) < 0 || run_poststart(&sd, &st, e) < 0)
+	if ((st.vm_accel ? vm_container_start(&sd, &st, e) : start_connect(&sd, e)) < 0 ||
+	    run_poststart(&sd, &st, e) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -24,7 +24,7 @@ struct container {
 	int sync_fd;                /* berth's end of the socketpair */
 	int pty_master;             /* terminal relayed by berth, or -1 */
 	bool state_dir_made;
-	bool runtime_hooks_ran;     /* prestart/createRuntime started: poststop on failure */
+	bool spawned;               /* the init existed: a failed create runs poststop */
 };
 
 /* spawn.c: clone the init and take it through the create protocol until it

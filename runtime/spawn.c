@@ -70,7 +70,6 @@ static int run_runtime_hooks(struct container *c, berr_t *e)
 {
 	_cleanup_free_ char *state = container_state_for_hooks(c, STATUS_CREATING);
 
-	c->runtime_hooks_ran = true;
 	if (hooks_run(c->spec, HOOK_PRESTART, state, false, e) < 0 ||
 	    hooks_run(c->spec, HOOK_CREATE_RUNTIME, state, false, e) < 0)
 		return -1;
@@ -191,6 +190,7 @@ int spawn_container(struct container *c, berr_t *e)
 		return berr_sys(e, "clone the container init");
 	}
 	c->st.pid = c->pid;
+	c->spawned = true;
 	if (after_clone(c, e) < 0) {
 		int status = 0;
 
