@@ -219,6 +219,7 @@ static int container_setup(struct init_ctx *ctx, berr_t *e)
 	if (rootfs_prepare(ctx, &rootfd, e) < 0 ||
 	    mounts_apply(ctx, rootfd, e) < 0 ||
 	    devices_create(ctx, rootfd, e) < 0 ||
+	    process_make_cwd(rootfd, p, e) < 0 ||
 	    run_runtime_hooks(ctx, e) < 0 ||
 	    hooks_run(s, HOOK_CREATE_CONTAINER, ctx->state_creating, false, e) < 0 ||
 	    rootfs_pivot(ctx, rootfd, e) < 0)

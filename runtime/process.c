@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/path.h"
 #include "common/util.h"
 #include "process_tables.h"
 #include "setup.h"
@@ -172,6 +173,15 @@ int process_switch_user(const struct spec_process *p, bool in_userns, berr_t *e)
 out:
 	free(gids);
 	return ret;
+}
+
+int process_make_cwd(int rootfd, const struct spec_process *p, berr_t *e)
+{
+	_cleanup_close_ int fd = root_mkdir_p(rootfd, p->cwd, 0755, e);
+
+	if (fd < 0)
+		return berr_wrap(e, "process.cwd");
+	return 0;
 }
 
 int process_chdir(const struct spec_process *p, berr_t *e)

@@ -78,6 +78,8 @@ int process_set_personality(const struct spec *s, berr_t *e);
 int process_set_scheduling(const struct spec_process *p, berr_t *e);
 int process_set_affinity(const char *cpus, pid_t pid, berr_t *e);
 int process_switch_user(const struct spec_process *p, bool in_userns, berr_t *e);
+/* Create a missing cwd inside the root (before pivot_root), as runc does. */
+int process_make_cwd(int rootfd, const struct spec_process *p, berr_t *e);
 int process_chdir(const struct spec_process *p, berr_t *e);
 /* Find args[0] like execvp would, in the container's PATH. The result is
  * the path to pass to execve; errors carry ENOENT or EACCES. */
