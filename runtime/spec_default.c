@@ -1,11 +1,12 @@
 /* runtime/spec_default.c: the default config: runc's capability set, masked
- * and read-only kernel paths, new namespaces, and (rootless) a user
- * namespace mapping the caller. */
+ * and read-only kernel paths, the default seccomp profile, new namespaces,
+ * and (rootless) a user namespace mapping the caller. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
 #include "common/util.h"
+#include "seccomp_default.h"
 #include "spec_default.h"
 
 static const char *const default_caps[] = {
@@ -162,6 +163,7 @@ static void write_linux(struct json_writer *w, const struct spec_defaults *d)
 	json_end_array(w);
 	write_strv(w, "maskedPaths", masked_paths);
 	write_strv(w, "readonlyPaths", readonly_paths);
+	seccomp_default_write(w);
 	json_end_map(w);
 }
 
