@@ -187,7 +187,7 @@ static int prepare_init(const struct create_opts *o, struct container *c, berr_t
 		}
 	}
 	if (caps_plan_make(c->spec->process, &ic->caps, e) < 0 ||
-	    seccomp_plan_make(c->spec, &ic->seccomp, e) < 0 ||
+	    seccomp_plan_make(c->spec, o->root, &ic->seccomp, e) < 0 ||
 	    ns_plan_make(c->spec, &ic->ns, e) < 0)
 		return -1;
 	return 0;

@@ -14,11 +14,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "seccomp_cache.h"
 #include "setup.h"
 #include "sync.h"
 
@@ -138,7 +140,7 @@ static bool distinct_indexes(const struct scmp_arg_cmp *cmp, size_t n)
  * rule, so comparisons on the same argument become separate rules (OR), as
  * runc and crun do. */
 static int add_syscall(scmp_filter_ctx ctx, const struct spec_seccomp_syscall *sc,
-		       uint32_t default_action, const char *path, bool *notify, berr_t *e)
+		       uint32_t default_action, const char *path, berr_t *e)
 {
 	struct scmp_arg_cmp cmp[6];
 	uint32_t action;
@@ -148,8 +150,6 @@ static int add_syscall(scmp_filter_ctx ctx, const struct spec_seccomp_syscall *s
 	if (parse_action(sc->action, sc->errno_ret, path, &action, e) < 0 ||
 	    parse_args(sc, path, cmp, e) < 0)
 		return -1;
-	if (action == SCMP_ACT_NOTIFY)
-		*notify = true;
 	if (action == default_action)
 		return 0; /* libseccomp rejects rules equal to the default */
 	for (size_t i = 0; sc->names && sc->names[i]; i++) {
@@ -198,8 +198,24 @@ static int read_memfd(int fd, char **out, size_t *len, berr_t *e)
 	return 0;
 }
 
-static int compile(const struct spec_seccomp *sp, struct seccomp_plan *plan, bool *notify,
-		   berr_t *e)
+/* Everything the compiled program depends on: berth, libseccomp, the
+ * kernel (libseccomp probes its API level), and the profile itself. */
+static char *cache_key(const struct spec *s)
+{
+	const struct scmp_version *v = seccomp_version();
+	struct json_writer *w = json_writer_new();
+	struct utsname u;
+	char *key;
+
+	uname(&u);
+	json_value(w, json_get(json_get(s->tree, "linux"), "seccomp"));
+	key = xasprintf("berth %s\nlibseccomp %u.%u.%u\nkernel %s %s\n%s", BERTH_VERSION,
+			v->major, v->minor, v->micro, u.release, u.machine, json_writer_str(w));
+	json_writer_free(w);
+	return key;
+}
+
+static int compile(const struct spec_seccomp *sp, struct seccomp_plan *plan, berr_t *e)
 {
 	scmp_filter_ctx ctx;
 	uint32_t default_action;
@@ -232,7 +248,7 @@ static int compile(const struct spec_seccomp *sp, struct seccomp_plan *plan, boo
 	for (size_t i = 0; i < sp->n_syscalls; i++) {
 		_cleanup_free_ char *path = xasprintf("linux.seccomp.syscalls[%zu]", i);
 
-		if (add_syscall(ctx, &sp->syscalls[i], default_action, path, notify, e) < 0)
+		if (add_syscall(ctx, &sp->syscalls[i], default_action, path, e) < 0)
 			goto out;
 	}
 	fd = memfd_create("berth-seccomp", MFD_CLOEXEC);
@@ -289,20 +305,36 @@ static int connect_listener(const char *path, berr_t *e)
 	return steal_fd(fd);
 }
 
-int seccomp_plan_make(const struct spec *s, struct seccomp_plan **out, berr_t *e)
+static bool uses_notify(const struct spec_seccomp *sp)
+{
+	if (strcmp(sp->default_action, "SCMP_ACT_NOTIFY") == 0)
+		return true;
+	for (size_t i = 0; i < sp->n_syscalls; i++)
+		if (sp->syscalls[i].action && strcmp(sp->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0)
+			return true;
+	return false;
+}
+
+int seccomp_plan_make(const struct spec *s, const char *cache_root, struct seccomp_plan **out,
+		      berr_t *e)
 {
 	const struct spec_seccomp *sp = s->linux ? s->linux->seccomp : NULL;
+	_cleanup_free_ char *key = NULL;
 	struct seccomp_plan *plan;
-	bool notify = false;
-
 	*out = NULL;
 	if (!sp)
 		return 0;
 	plan = xzalloc(sizeof *plan);
 	plan->listener_fd = -1;
-	if (parse_flags(sp, &plan->flags, e) < 0 || compile(sp, plan, &notify, e) < 0)
+	if (parse_flags(sp, &plan->flags, e) < 0)
 		goto fail;
-	if (notify) {
+	key = cache_key(s);
+	if (!seccomp_cache_lookup(cache_root, key, strlen(key), &plan->insns, &plan->n_insns)) {
+		if (compile(sp, plan, e) < 0)
+			goto fail;
+		seccomp_cache_store(cache_root, key, strlen(key), plan->insns, plan->n_insns);
+	}
+	if (uses_notify(sp)) {
 		if (!sp->listener_path) {
 			berr_set(e, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
 			goto fail;

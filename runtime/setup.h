@@ -88,6 +88,11 @@ int process_find_executable(const struct spec_process *p, char **out, berr_t *e)
 int process_close_fds(int preserve_fds, berr_t *e);
 int process_exec(const struct spec_process *p, const char *path, berr_t *e);
 
+/* lsm.c */
+int lsm_set_exec_labels(const struct spec_process *p, berr_t *e);
+/* Mount data with the SELinux mount label as context="..."; malloc'd. */
+char *lsm_mount_data(const char *data, const char *mount_label);
+
 /* terminal.c */
 int terminal_setup(const struct init_ctx *ctx, berr_t *e);
 
@@ -105,7 +110,9 @@ int caps_apply(const struct caps_plan *plan, berr_t *e);
 
 /* seccomp.c */
 struct seccomp_plan;
-int seccomp_plan_make(const struct spec *s, struct seccomp_plan **out, berr_t *e);
+/* Compile linux.seccomp (through the cache under cache_root, if not NULL). */
+int seccomp_plan_make(const struct spec *s, const char *cache_root, struct seccomp_plan **out,
+		      berr_t *e);
 void seccomp_plan_free(struct seccomp_plan *plan);
 struct json_writer;
 /* The linux.seccomp object of the features document. */
