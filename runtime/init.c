@@ -243,8 +243,11 @@ static int container_setup(struct init_ctx *ctx, berr_t *e)
 	    process_find_executable(p, &exe, e) < 0)
 		return -1;
 
-	/* Privileges: without no_new_privs, loading seccomp needs
-	 * CAP_SYS_ADMIN, so it goes before the capabilities are dropped. */
+	/* Privileges: LSM labels take effect at execve; without no_new_privs,
+	 * loading seccomp needs CAP_SYS_ADMIN, so it goes before the
+	 * capabilities are dropped. */
+	if (lsm_set_exec_labels(p, e) < 0)
+		return -1;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return berr_sys(e, "set no_new_privs");
 	if (!p->no_new_privileges && seccomp_plan_load(ctx->seccomp, ctx->state_created, e) < 0)

@@ -349,6 +349,12 @@ static int mount_filesystem(const struct init_ctx *ctx, int rootfd,
 {
 	_cleanup_close_ int target = root_ensure_target(rootfd, m->destination, true, e);
 	_cleanup_close_ int copy_from = -1, mnt = -1;
+	/* The SELinux mount label goes on the filesystems berth creates for
+	 * the container, not on proc or sysfs, as runc does. */
+	bool labelled = m->type && (!strcmp(m->type, "tmpfs") || !strcmp(m->type, "devpts") ||
+				    !strcmp(m->type, "mqueue"));
+	_cleanup_free_ char *data =
+		lsm_mount_data(mo->data, labelled ? ctx->spec->linux->mount_label : NULL);
 	char buf[FD_PATH_LEN];
 	const char *type = m->type;
 	int ret;
@@ -363,7 +369,7 @@ static int mount_filesystem(const struct init_ctx *ctx, int rootfd,
 			return -1;
 	}
 	ret = mount(m->source ? m->source : type, fd_path(target, buf), type,
-		    mo->flags & ~MS_REMOUNT, mo->data);
+		    mo->flags & ~MS_REMOUNT, data);
 	if (ret < 0 && errno == EPERM && strcmp(type, "sysfs") == 0 && ctx->rootless) {
 		/* A rootless container without its own network namespace may
 		 * not mount sysfs: bind the host's instead, read-only. */

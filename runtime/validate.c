@@ -18,6 +18,22 @@ static bool has_ns(const struct spec *s, enum spec_ns_type t)
 	return spec_find_ns(s, t) != NULL;
 }
 
+static bool apparmor_enabled(void)
+{
+	_cleanup_free_ char *v = NULL;
+	berr_t ignored = BERR_INIT;
+	bool on = read_file("/sys/module/apparmor/parameters/enabled", &v, NULL, &ignored) == 0 &&
+		  v[0] == 'Y';
+
+	berr_free(&ignored);
+	return on;
+}
+
+static bool selinux_enabled(void)
+{
+	return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
 static int validate_process(const struct spec *s, berr_t *e)
 {
 	const struct spec_process *p = s->process;
@@ -66,11 +82,10 @@ static int validate_process(const struct spec *s, berr_t *e)
 			return berr_set(e, EINVAL, "process.execCPUAffinity.%s: invalid CPU list \"%s\"",
 					i ? "final" : "initial", list);
 	}
-	if (p->apparmor_profile && *p->apparmor_profile &&
-	    access("/sys/kernel/security/apparmor", F_OK) < 0)
+	if (p->apparmor_profile && *p->apparmor_profile && !apparmor_enabled())
 		return berr_set(e, ENOTSUP,
 				"process.apparmorProfile: AppArmor is not enabled on this host");
-	if (p->selinux_label && *p->selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
+	if (p->selinux_label && *p->selinux_label && !selinux_enabled())
 		return berr_set(e, ENOTSUP, "process.selinuxLabel: SELinux is not enabled on this host");
 	return 0;
 }
@@ -151,7 +166,7 @@ static int validate_linux(const struct spec *s, berr_t *e)
 				lx->personality.domain);
 	if (lx->intel_rdt.set && access("/sys/fs/resctrl/schemata", F_OK) < 0)
 		return berr_set(e, ENOTSUP, "linux.intelRdt: resctrl is not mounted on this host");
-	if (lx->mount_label && *lx->mount_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
+	if (lx->mount_label && *lx->mount_label && !selinux_enabled())
 		return berr_set(e, ENOTSUP, "linux.mountLabel: SELinux is not enabled on this host");
 	return 0;
 }
