@@ -35,6 +35,9 @@ LIB_OBJS := $(filter-out $(BUILD)/runtime/main.o,$(OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Small programs the bats suites drive (listeners, receivers).
+TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
+TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 EXAMPLE := $(BUILD)/example
 BUSYBOX := /bin/busybox
@@ -65,6 +68,12 @@ $(BUILD)/libberth.a: $(LIB_OBJS)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libberth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(PKG_LIBS)
+
+# Static, without sanitizers: some run inside the busybox rootfs.
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g $(WARNFLAGS) -std=gnu11 -D_GNU_SOURCE -static -o $@ $<
 
 -include $(OBJS:.o=.d)
 
@@ -99,7 +108,7 @@ demo: deps
 
 # ---- tests ----
 test: deps
-	$(MAKE) all example $(UNIT_BINS)
+	$(MAKE) all example $(UNIT_BINS) $(TEST_HELPERS)
 	tests/run-suites.sh --berth $(CURDIR)/$(BUILD)/berth --unit "$(UNIT_BINS)"
 
 test-unit: $(UNIT_BINS)
@@ -109,7 +118,8 @@ asan: deps
 	$(MAKE) BUILD=build-asan OPTFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" all example build-asan/libberth.a
 	$(MAKE) BUILD=build-asan OPTFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" $(UNIT_BINS:$(BUILD)/%=build-asan/%)
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" $(UNIT_BINS:$(BUILD)/%=build-asan/%) \
+		$(TEST_HELPERS:$(BUILD)/%=build-asan/%)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-suites.sh --berth $(CURDIR)/build-asan/berth --example $(CURDIR)/build-asan/example \
 		--unit "$(UNIT_BINS:$(BUILD)/%=build-asan/%)"

@@ -4,6 +4,8 @@
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BERTH=${BERTH:-$TESTS_DIR/../build/berth}
 EXAMPLE=${EXAMPLE:-$TESTS_DIR/../build/example}
+# Test programs built beside berth (make test builds them).
+TEST_HELPERS=${TEST_HELPERS:-$(dirname "$BERTH")/tests/helpers}
 
 # berth with this test's private state root.
 berth() {
