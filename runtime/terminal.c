@@ -37,9 +37,9 @@ static int become_controlling(int slave, berr_t *e)
 	return 0;
 }
 
-int terminal_setup(const struct init_ctx *ctx, berr_t *e)
+int terminal_open(const struct spec_process *p, int console_fd, int relay_fd, bool console,
+		  berr_t *e)
 {
-	const struct spec_process *p = ctx->spec->process;
 	_cleanup_close_ int master = -1, slave = -1;
 	char name[64];
 
@@ -59,14 +59,20 @@ int terminal_setup(const struct init_ctx *ctx, berr_t *e)
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			return berr_sys(e, "set the console size");
 	}
-	if (bind_console(name, e) < 0)
+	if (console && bind_console(name, e) < 0)
 		return -1;
-	if (ctx->console_fd >= 0) {
-		if (send_fd(ctx->console_fd, master, name, strlen(name), e) < 0)
+	if (console_fd >= 0) {
+		if (send_fd(console_fd, master, name, strlen(name), e) < 0)
 			return berr_wrap(e, "send the pty to --console-socket");
-	} else if (ctx->pty_to_parent) {
-		if (sync_send(ctx->sync_fd, SYNC_PTY, 0, name, strlen(name), master, e) < 0)
+	} else if (relay_fd >= 0) {
+		if (sync_send(relay_fd, SYNC_PTY, 0, name, strlen(name), master, e) < 0)
 			return -1;
 	}
 	return become_controlling(slave, e);
+}
+
+int terminal_setup(const struct init_ctx *ctx, berr_t *e)
+{
+	return terminal_open(ctx->spec->process, ctx->console_fd,
+			     ctx->pty_to_parent ? ctx->sync_fd : -1, true, e);
 }
