@@ -359,6 +359,26 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, berr_t *e)
 	return 0;
 }
 
+int cgroup_enter_sub(struct cgroup *cg, const char *sub, pid_t pid, berr_t *e)
+{
+	_cleanup_free_ char *clean = NULL, *dir = NULL;
+	bool absolute;
+	char buf[32];
+
+	/* Below the container's v2 cgroup only: the v1 hierarchies keep the
+	 * process in the container's own cgroup. */
+	if (cg_clean_path(sub, &clean, &absolute, e) < 0)
+		return berr_wrap(e, "--cgroup \"%s\"", sub);
+	dir = xasprintf("%s/%s", cg->v2.path, clean);
+	snprintf(buf, sizeof buf, "%d", (int)pid);
+	for (size_t i = 0; i < cg->n_v1; i++)
+		if (cg_write(cg->v1[i].path, "cgroup.procs", buf, e) < 0)
+			return berr_wrap(e, "join cgroup");
+	if (cg_write(dir, "cgroup.procs", buf, e) < 0)
+		return berr_wrap(e, "join sub-cgroup \"%s\"", sub);
+	return 0;
+}
+
 const char *cgroup_path(const struct cgroup *cg)
 {
 	return cg->saved;

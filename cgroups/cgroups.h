@@ -115,6 +115,9 @@ struct cgroup_config {
 int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, berr_t *e);
 /* Place pid in every hierarchy of the cgroup. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, berr_t *e);
+/* Place pid in the existing sub-cgroup `sub` of the container's v2 cgroup
+ * (exec --cgroup); v1 hierarchies use the container's own cgroup. */
+int cgroup_enter_sub(struct cgroup *cg, const char *sub, pid_t pid, berr_t *e);
 /* The string saved in state.json that cgroup_open() turns back into a handle:
  * a compact JSON object of the absolute directories in every hierarchy. */
 const char *cgroup_path(const struct cgroup *cg);

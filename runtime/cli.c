@@ -157,3 +157,12 @@ int cli_fail(berr_t *e, const char *fmt, ...)
 	berr_free(e);
 	return 1;
 }
+
+int exec_failure_status(const berr_t *e)
+{
+	/* Only the executable lookup speaks of "exec: \"": a missing rootfs
+	 * or mount source is ENOENT too, but not 127. */
+	if (!e->msg || !strstr(e->msg, "exec: \""))
+		return 1;
+	return e->errnum == ENOENT ? 127 : e->errnum == EACCES ? 126 : 1;
+}

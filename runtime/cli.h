@@ -51,6 +51,12 @@ int cmd_spec(struct global_opts *g, int argc, char **argv);
 int cmd_features(struct global_opts *g, int argc, char **argv);
 int cmd_pause(struct global_opts *g, int argc, char **argv);
 int cmd_ps(struct global_opts *g, int argc, char **argv);
+int cmd_image(struct global_opts *g, int argc, char **argv);
+int cmd_exec(struct global_opts *g, int argc, char **argv);
+
+/* The exit status for a failure: 127 when the command was not found, 126
+ * when it was not executable (as a shell reports them), 1 otherwise. */
+int exec_failure_status(const berr_t *e);
 
 /* Print e (wrapped with `context` when given) and return exit status 1. */
 int cli_fail(berr_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -27,10 +27,12 @@ static const struct {
 	{"delete", cmd_delete, "delete a stopped container (--force: any container)"},
 	{"list", cmd_list, "list containers"},
 	{"ps", cmd_ps, "list the processes of a container"},
+	{"exec", cmd_exec, "run a new process inside a running container"},
 	{"pause", cmd_pause, "freeze every process of a container"},
 	{"resume", cmd_pause, "thaw a paused container"},
 	{"spec", cmd_spec, "write a default config.json"},
 	{"features", cmd_features, "print the OCI features document"},
+	{"image", cmd_image, "unpack, inspect or list OCI images (layouts and archives)"},
 };
 
 static void usage(FILE *out)
