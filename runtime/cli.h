@@ -53,6 +53,8 @@ int cmd_pause(struct global_opts *g, int argc, char **argv);
 int cmd_ps(struct global_opts *g, int argc, char **argv);
 int cmd_image(struct global_opts *g, int argc, char **argv);
 int cmd_exec(struct global_opts *g, int argc, char **argv);
+int cmd_update(struct global_opts *g, int argc, char **argv);
+int cmd_events(struct global_opts *g, int argc, char **argv);
 
 /* The exit status for a failure: 127 when the command was not found, 126
  * when it was not executable (as a shell reports them), 1 otherwise. */

@@ -22,6 +22,19 @@ struct create_opts {
 	bool rootless;
 	bool detach;                /* run -d */
 	bool foreground;            /* run without -d: berth waits and relays */
+	/* VM mode (runtime/vm_lifecycle.c): --vm or the org.berth.vm annotation */
+	bool vm;
+	const char *vm_accel;       /* auto, kvm or tcg */
+	const char *vm_kernel;      /* NULL: the host's Debian kernel */
+	const char *vm_memory;      /* "256M"; linux.resources.memory.limit wins */
+	int vm_cpus;                /* 0: from the cpu quota or cpus, else 1 */
+	/* run --image (runtime/image_run.c): the root is an overlay of store
+	 * layers mounted inside the container's mount namespace, and the
+	 * generated bundle goes with the container. */
+	char *const *overlay_lower; /* absolute, top layer first; NULL: no overlay */
+	const char *overlay_upper, *overlay_work;
+	bool overlay_userxattr;     /* rootless: user.overlay.* xattrs */
+	const char *generated_bundle;
 };
 
 int container_create(const struct create_opts *o, berr_t *e);
@@ -36,6 +49,14 @@ int container_delete(const char *root, const char *id, bool force, berr_t *e);
 int container_state_json(const char *root, const char *id, char **out, berr_t *e);
 int container_pause(const char *root, const char *id, bool pause, berr_t *e);
 int container_pids(const char *root, const char *id, pid_t **pids, size_t *n, berr_t *e);
+
+/* New resources (a LinuxResources JSON object; `what` names it in errors). */
+int container_update(const char *root, const char *id, const char *resources_json,
+		     const char *what, berr_t *e);
+/* Print runc-style events JSON lines: stats every interval and OOM kills
+ * until the container stops; or one stats record. */
+int container_events(const char *root, const char *id, bool stats_once, int interval_ms,
+		     berr_t *e);
 
 struct container_summary {
 	struct container_state st;

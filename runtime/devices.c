@@ -185,25 +185,47 @@ static const struct cg_device_rule default_rules[] = {
 	{true, 'c', 5, 1, "rwm"},  {true, 'c', 5, 2, "rwm"},  {true, 'c', 136, -1, "rwm"},
 };
 
+static bool is_deny_all(const struct cg_device_rule *r)
+{
+	return !r->allow && r->type == 'a' && r->major < 0 && r->minor < 0;
+}
+
+/* The defaults go right after the config's last deny-all rule (or at the
+ * end when there is none): a config that starts with "deny everything"
+ * still gets the devices every container needs, and rules after that
+ * deny-all can refine them, e.g. deny reading /dev/zero. */
 void devices_cgroup_complete(struct spec *s)
 {
 	struct cgroup_resources *r = s->linux ? s->linux->resources : NULL;
-	size_t n;
+	struct cg_device_rule *rules;
+	size_t n = 0, at;
 
 	if (!r || !r->n_devices)
 		return;
-	n = r->n_devices + ARRAY_SIZE(default_rules) + s->linux->n_devices;
-	r->devices = xreallocarray(r->devices, n, sizeof *r->devices);
+	at = r->n_devices;
+	while (at > 0 && !is_deny_all(&r->devices[at - 1]))
+		at--;
+	if (at == 0)
+		at = r->n_devices;
+	rules = xcalloc(r->n_devices + ARRAY_SIZE(default_rules) + s->linux->n_devices,
+			sizeof *rules);
+	for (size_t i = 0; i < at; i++)
+		rules[n++] = r->devices[i];
 	for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
-		r->devices[r->n_devices++] = default_rules[i];
+		rules[n++] = default_rules[i];
 	for (size_t i = 0; i < s->linux->n_devices; i++) {
 		const struct spec_device *d = &s->linux->devices[i];
 
 		if (d->type == 'p')
 			continue;
-		r->devices[r->n_devices++] = (struct cg_device_rule){
+		rules[n++] = (struct cg_device_rule){
 			.allow = true, .type = d->type == 'b' ? 'b' : 'c',
 			.major = d->major, .minor = d->minor, .access = "rwm",
 		};
 	}
+	for (size_t i = at; i < r->n_devices; i++)
+		rules[n++] = r->devices[i];
+	free(r->devices);
+	r->devices = rules;
+	r->n_devices = n;
 }

@@ -1,5 +1,5 @@
 /* runtime/ops.c: operations on an existing container: kill, state, list,
- * pause/resume and its process list; and the signal name table. */
+ * pause/resume, its processes, update and events; and the signal table. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "cgroups/cgroups.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "container.h"
+#include "vm_lifecycle.h"
 
 static const struct {
 	const char *name;
@@ -115,7 +117,9 @@ int container_kill(const char *root, const char *id, int signo, bool all, berr_t
 		berr_set(e, ESRCH, "container \"%s\" is not running", id);
 		goto out;
 	}
-	if (all && st.cgroup_path) {
+	if (st.vm_accel) {
+		ret = vm_container_kill(&sd, &st, signo, all, e);
+	} else if (all && st.cgroup_path) {
 		struct cgroup *cg = NULL;
 
 		ret = open_cgroup(&st, &cg, e);
@@ -186,6 +190,108 @@ int container_pids(const char *root, const char *id, pid_t **pids, size_t *n, be
 	if (open_container(root, id, false, &sd, &st, &status, e) == 0 &&
 	    open_cgroup(&st, &cg, e) == 0)
 		ret = cgroup_pids(cg, pids, n, e);
+	if (cg)
+		cgroup_free(cg);
+	close_container(&sd, &st);
+	return ret;
+}
+
+int container_update(const char *root, const char *id, const char *resources_json,
+		     const char *what, berr_t *e)
+{
+	struct state_dir sd;
+	struct container_state st;
+	enum container_status status;
+	struct cgroup_resources r;
+	struct cgroup *cg = NULL;
+	yajl_val v = NULL;
+	int ret = -1;
+
+	memset(&r, 0, sizeof r);
+	if (open_container(root, id, true, &sd, &st, &status, e) < 0)
+		goto out;
+	if (status == STATUS_STOPPED) {
+		berr_set(e, EINVAL, "container \"%s\" is stopped", id);
+		goto out;
+	}
+	if (json_parse(resources_json, what, &v, e) < 0 ||
+	    cgroup_resources_parse(v, "", &r, e) < 0) {
+		if (v)
+			berr_wrap(e, "%s", what);
+		goto out;
+	}
+	if (open_cgroup(&st, &cg, e) == 0)
+		ret = cgroup_update(cg, &r, e);
+out:
+	json_freep(&v);
+	cgroup_resources_free(&r);
+	if (cg)
+		cgroup_free(cg);
+	close_container(&sd, &st);
+	return ret;
+}
+
+static int print_event(const char *type, const char *id, struct cgroup *cg, berr_t *e)
+{
+	struct json_writer *w = json_writer_new();
+	int ret = 0;
+
+	json_begin_map(w);
+	json_kv_str(w, "type", type);
+	json_kv_str(w, "id", id);
+	if (strcmp(type, "stats") == 0) {
+		json_key(w, "data");
+		ret = cgroup_stats(cg, w, e);
+	}
+	json_end_map(w);
+	if (ret == 0) {
+		puts(json_writer_str(w));
+		fflush(stdout);
+	}
+	json_writer_free(w);
+	return ret;
+}
+
+int container_events(const char *root, const char *id, bool stats_once, int interval_ms,
+		     berr_t *e)
+{
+	struct state_dir sd;
+	struct container_state st;
+	enum container_status status;
+	struct cgroup *cg = NULL;
+	uint64_t ooms = 0, seen = 0, next_stats = 0;
+	int ret = -1;
+
+	if (open_container(root, id, false, &sd, &st, &status, e) < 0 ||
+	    open_cgroup(&st, &cg, e) < 0)
+		goto out;
+	if (stats_once) {
+		ret = print_event("stats", id, cg, e);
+		goto out;
+	}
+	cgroup_oom_kills(cg, &seen, e);
+	berr_free(e);
+	/* Until the container stops: stats every interval, OOM kills as they
+	 * happen (checked five times a second). */
+	while ((status = state_status(&sd, &st)) != STATUS_STOPPED) {
+		if (now_ns() >= next_stats) {
+			if (print_event("stats", id, cg, e) < 0)
+				goto out;
+			next_stats = now_ns() + (uint64_t)interval_ms * 1000000ull;
+		}
+		if (cgroup_oom_kills(cg, &ooms, e) == 0 && ooms > seen) {
+			seen = ooms;
+			print_event("oom", id, cg, e);
+		}
+		berr_free(e);
+		usleep(200 * 1000);
+	}
+	/* An OOM kill that ended the container is still worth reporting. */
+	if (cgroup_oom_kills(cg, &ooms, e) == 0 && ooms > seen)
+		print_event("oom", id, cg, e);
+	berr_free(e);
+	ret = 0;
+out:
 	if (cg)
 		cgroup_free(cg);
 	close_container(&sd, &st);

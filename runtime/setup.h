@@ -25,6 +25,11 @@ struct init_ctx {
 	bool no_pivot;
 	bool no_new_keyring;
 	bool rootless;
+	/* run --image: rootfs is the mount point of an overlay of these, made
+	 * in the init's own mount namespace (NULL overlay_lower: none). */
+	char *const *overlay_lower;   /* top layer first */
+	const char *overlay_upper, *overlay_work;
+	bool overlay_userxattr;
 	/* Resolved before the clone: the process's rlimits and capabilities
 	 * (see caps.c), the compiled seccomp filter (see seccomp.c). */
 	struct caps_plan *caps;
@@ -65,8 +70,9 @@ long propagation_from_name(const char *name);
 /* devices.c */
 int devices_create(const struct init_ctx *ctx, int rootfd, berr_t *e);
 /* When linux.resources.devices restricts devices, allow what every
- * container needs (the default devices, ptys) and linux.devices, after the
- * config's rules, as runc does. Runs in berth before the cgroup is made. */
+ * container needs (the default devices, ptys) and linux.devices, inserted
+ * after the config's last deny-all rule. Runs in berth before the cgroup
+ * is made. */
 void devices_cgroup_complete(struct spec *s);
 
 /* process.c: each a step of the process set-up. */
@@ -93,7 +99,12 @@ int lsm_set_exec_labels(const struct spec_process *p, berr_t *e);
 /* Mount data with the SELinux mount label as context="..."; malloc'd. */
 char *lsm_mount_data(const char *data, const char *mount_label);
 
-/* terminal.c */
+/* terminal.c: a pty from the container's devpts when process.terminal is
+ * set: its master goes to console_fd, else over relay_fd (SYNC_PTY) to berth;
+ * the slave becomes the controlling terminal and fds 0-2 (and /dev/console
+ * when `console`). */
+int terminal_open(const struct spec_process *p, int console_fd, int relay_fd, bool console,
+		  berr_t *e);
 int terminal_setup(const struct init_ctx *ctx, berr_t *e);
 
 /* hooks.c: run hooks of one kind in order with the state on stdin. A

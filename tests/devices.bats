@@ -89,3 +89,11 @@ add_caps() {
 	assert_success
 	[ "$output" = host-dev ]
 }
+
+@test "a device rule after the deny-all refines the default devices" {
+	cfg '.linux.resources.devices = [{"allow": false, "access": "rwm"}, {"allow": false, "type": "c", "major": 1, "minor": 5, "access": "r"}]'
+	run_sh '(head -c1 /dev/zero >/dev/null) 2>/dev/null && echo zero-read || echo zero-denied; echo x > /dev/null && echo null-ok'
+	assert_success
+	[ "${lines[0]}" = zero-denied ]
+	[ "${lines[1]}" = null-ok ]
+}
