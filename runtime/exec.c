@@ -386,7 +386,7 @@ static int run_exec(const struct exec_opts *o, struct exec_ctx *x, struct cgroup
 	int sv[2], pty = -1, ret = -1, wstatus = 0;
 	pid_t first, pid = 0;
 	_cleanup_close_ int pidfd = -1;
-	struct waiter w;
+	struct waiter w = {.notify_fd = -1};
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return berr_sys(e, "socketpair");

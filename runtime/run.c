@@ -18,15 +18,13 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "lifecycle.h"
+#include "notify.h"
 #include "waiter.h"
 
-static int start_and_poststart(struct container *c, berr_t *e)
+static int run_poststart(struct container *c, berr_t *e)
 {
-	_cleanup_free_ char *state = NULL;
+	_cleanup_free_ char *state = container_state_for_hooks(c, STATUS_RUNNING);
 
-	if (start_connect(&c->sd, e) < 0)
-		return -1;
-	state = container_state_for_hooks(c, STATUS_RUNNING);
 	return hooks_run(c->spec, HOOK_POSTSTART, state, true, e);
 }
 
@@ -54,7 +52,9 @@ static int run_detached(const struct create_opts *o, int *status, berr_t *e)
 		container_free(&c);
 		return -1;
 	}
-	ret = start_and_poststart(&c, e);
+	ret = start_and_notify(&c.sd, &c.st, e);
+	if (ret == 0)
+		ret = run_poststart(&c, e);
 	if (ret < 0)
 		abort_run(&c);
 	container_free(&c);
@@ -65,7 +65,7 @@ static int run_detached(const struct create_opts *o, int *status, berr_t *e)
 int container_run(const struct create_opts *o, int *status, berr_t *e)
 {
 	struct container c;
-	struct waiter w;
+	struct waiter w = {.notify_fd = -1};
 	sigset_t mask, old;
 	int wstatus = 0, ret = -1;
 
@@ -82,7 +82,10 @@ int container_run(const struct create_opts *o, int *status, berr_t *e)
 		return -1;
 	}
 	waiter_attach_tty(&w, c.pty_master);
-	if (start_and_poststart(&c, e) < 0) {
+	/* READY=1 is forwarded by the wait loop, which cannot block on it. */
+	w.notify_host = c.st.notify_socket;
+	if ((c.st.notify_socket && (w.notify_fd = notify_listen(c.sd.dirfd, e)) < 0) ||
+	    start_connect(&c.sd, e) < 0 || run_poststart(&c, e) < 0) {
 		waiter_restore_tty(&w);
 		abort_run(&c);
 		goto out;
@@ -95,6 +98,8 @@ int container_run(const struct create_opts *o, int *status, berr_t *e)
 	c.pid = 0;
 	ret = container_destroy(&c.sd, &c.st, c.spec, e);
 out:
+	if (w.notify_fd >= 0)
+		close(w.notify_fd);
 	container_free(&c);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;

@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
+#include "notify.h"
 #include "waiter.h"
 
 void waiter_signals(sigset_t *set)
@@ -99,15 +101,28 @@ int waiter_wait(struct waiter *w, pid_t pid, int pidfd, const sigset_t *mask, in
 	/* The process may have exited before the signalfd existed. */
 	exited = reap(pid, wstatus);
 	while (!exited) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{.fd = sigfd, .events = POLLIN},
 			{.fd = w->pty_open ? w->pty : -1, .events = POLLIN},
 			{.fd = w->stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = w->notify_fd, .events = POLLIN},
 		};
 		struct signalfd_siginfo si;
+		bool ready = false;
 
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		if (poll(p, 4, -1) < 0 && errno != EINTR)
 			break;
+		/* Forward READY=1 once; a failure to forward is not the
+		 * container's: warn and stop proxying. */
+		if ((p[3].revents & POLLIN) &&
+		    (notify_forward(w->notify_fd, w->notify_host, pid, &ready, e) < 0 || ready)) {
+			if (e->msg) {
+				log_berr(LOG_WARNING, e);
+				berr_free(e);
+			}
+			close(w->notify_fd);
+			w->notify_fd = -1;
+		}
 		while (read(sigfd, &si, sizeof si) == sizeof si) {
 			if (si.ssi_signo == SIGCHLD)
 				exited = reap(pid, wstatus) || exited;

@@ -16,12 +16,15 @@ struct waiter {
 	bool stdin_open;
 	bool tty_raw;
 	struct termios saved_tty;
+	int notify_fd;           /* NOTIFY_SOCKET proxy (notify.c), or -1 */
+	const char *notify_host; /* where READY=1 goes */
 };
 
 /* The signals a waiter forwards; block them before creating the process so
  * that none is lost (the child unblocks them for itself). */
 void waiter_signals(sigset_t *set);
-/* Put our terminal in raw mode and give the pty its size (pty may be -1). */
+/* Put our terminal in raw mode and give the pty its size (pty may be -1).
+ * Leaves notify_fd alone. */
 void waiter_attach_tty(struct waiter *w, int pty);
 void waiter_restore_tty(struct waiter *w);
 /* Forward signals to pidfd's process, relay the pty, reap children until

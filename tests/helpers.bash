@@ -22,6 +22,7 @@ setup_bundle() {
 	# Tests say what they run; keep the example's limits and namespaces.
 	cfg '.process.args = ["true"]'
 	CONTAINERS=()
+	DEFAULT_ROOT_IDS=()
 }
 
 # Apply a jq filter to the bundle's config.json.
@@ -109,6 +110,10 @@ teardown_containers() {
 	local id
 	for id in "${CONTAINERS[@]}"; do
 		"$BERTH" --root "$ROOT" delete --force "$id" >/dev/null 2>&1 || true
+	done
+	# Containers a test made under the default root (--root not given).
+	for id in "${DEFAULT_ROOT_IDS[@]}"; do
+		"$BERTH" delete --force "$id" >/dev/null 2>&1 || true
 	done
 }
 

@@ -330,15 +330,50 @@ EOF
 }
 
 @test "the default state root is /run/berth for root" {
-	cfg_args true
 	id="berth-test-default-root-$$"
-	"$BERTH" run -b "$BUNDLE" "$id" &
-	pid=$!
-	wait "$pid"
+	# teardown removes it from the default root whatever happens here
+	DEFAULT_ROOT_IDS=("$id")
+	cfg_args true
+	"$BERTH" run -b "$BUNDLE" "$id"
 	[ ! -e "/run/berth/$id" ]
 	cfg_args sleep 1000
 	"$BERTH" create -b "$BUNDLE" "$id"
 	[ -d "/run/berth/$id" ]
 	"$BERTH" delete --force "$id"
 	[ ! -e "/run/berth/$id" ]
+}
+
+@test "NOTIFY_SOCKET: READY=1 from the container reaches the caller with MAINPID" {
+	[ -x "$TEST_HELPERS/notify-send" ] || skip "test helper not built (make test builds it)"
+	cp "$TEST_HELPERS/notify-send" "$BUNDLE/rootfs/bin/"
+	sock=$BATS_TEST_TMPDIR/notify.sock
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+open(sys.argv[2], "w").write(s.recv(4096).decode())' "$sock" "$BATS_TEST_TMPDIR/got" &
+	listener=$!
+	for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
+	cfg_args sh -c 'echo $NOTIFY_SOCKET > /dev/shm/path; sleep 0.3; notify-send READY=1 STATUS=up; exec sleep 1000'
+	track c1
+	NOTIFY_SOCKET=$sock berth create -b "$BUNDLE" c1
+	NOTIFY_SOCKET=$sock berth start c1
+	wait "$listener"
+	pid=$(container_pid c1)
+	grep -qx READY=1 "$BATS_TEST_TMPDIR/got"
+	grep -qx STATUS=up "$BATS_TEST_TMPDIR/got"
+	grep -qx "MAINPID=$pid" "$BATS_TEST_TMPDIR/got"
+	[ "$(cat /proc/$pid/root/dev/shm/path)" = /run/notify/notify.sock ]
+}
+
+@test "LISTEN_FDS passes socket-activation fds and tells the process" {
+	echo activated > "$BATS_TEST_TMPDIR/fd3"
+	cfg_args sh -c 'echo "$LISTEN_FDS $LISTEN_PID"; cat <&3'
+	# (bats uses fd 3 itself: open ours in a child shell)
+	run bash -c 'exec 3< "$1"; LISTEN_FDS=1 exec "$2" --root "$3" run -b "$4" c1' \
+		_ "$BATS_TEST_TMPDIR/fd3" "$BERTH" "$ROOT" "$BUNDLE"
+	assert_success
+	[ "${lines[0]}" = "1 1" ]
+	[ "${lines[1]}" = activated ]
 }
