@@ -97,13 +97,18 @@ int caps_plan_make(const struct spec_process *p, struct caps_plan **out, berr_t 
 			return -1;
 		}
 	}
-	/* What capset(2) and PR_CAP_AMBIENT_RAISE would refuse, said up front. */
+	/* What capset(2) would refuse, said up front. */
 	if (check_subset(plan, SET_EFFECTIVE, SET_PERMITTED, e) < 0 ||
-	    check_subset(plan, SET_INHERITABLE, SET_BOUNDING, e) < 0 ||
-	    check_subset(plan, SET_AMBIENT, SET_PERMITTED, e) < 0 ||
-	    check_subset(plan, SET_AMBIENT, SET_INHERITABLE, e) < 0) {
+	    check_subset(plan, SET_INHERITABLE, SET_BOUNDING, e) < 0) {
 		free(plan);
 		return -1;
+	}
+	/* The kernel raises an ambient capability only when it is permitted
+	 * and inheritable. Engines (buildah) ask for ambient ones without the
+	 * inheritable set; runc and crun skip those, and so does berth. */
+	if (plan->sets[SET_AMBIENT] & ~(plan->sets[SET_PERMITTED] & plan->sets[SET_INHERITABLE])) {
+		log_debug("process.capabilities.ambient: skipping capabilities that are not both permitted and inheritable");
+		plan->sets[SET_AMBIENT] &= plan->sets[SET_PERMITTED] & plan->sets[SET_INHERITABLE];
 	}
 	*out = plan;
 	return 0;
