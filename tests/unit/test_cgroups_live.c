@@ -18,37 +18,19 @@
 #include "cgroups/internal.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "tap.h"
 
-static int n_tests, n_failed;
 static char base_name[64];       /* "berth-unit-<pid>" */
 static struct cg_mounts mounts;  /* every hierarchy, for checks and cleanup */
 static pid_t children[16];
 static size_t n_children;
 static bool enabled_root_hugetlb;
 
-static bool check(const char *name, bool ok, int line)
-{
-	printf("%sok %d - %s\n", ok ? "" : "not ", ++n_tests, name);
-	fflush(stdout);
-	if (!ok) {
-		n_failed++;
-		printf("#   failed at line %d\n", line);
-	}
-	return ok;
-}
-
-#define CHECK(name, cond) check(name, (cond), __LINE__)
-
 static void show_error(const berr_t *e)
 {
 	_cleanup_free_ char *text = berr_text(e);
 
 	printf("#   error: %s\n", text);
-}
-
-static bool streq(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
 }
 
 static char *slurp(const char *dir, const char *file)
@@ -716,8 +698,5 @@ int main(void)
 	test_bpf_devices();
 	cleanup();
 	CHECK("no berth-unit directory left anywhere", gone_everywhere(""));
-	printf("1..%d\n", n_tests);
-	if (n_failed)
-		printf("# %d of %d failed\n", n_failed, n_tests);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

@@ -11,25 +11,7 @@
 #include "cgroups/internal.h"
 #include "common/json.h"
 #include "common/util.h"
-
-static int n_tests, n_failed;
-
-static bool check(const char *name, bool ok, int line)
-{
-	printf("%sok %d - %s\n", ok ? "" : "not ", ++n_tests, name);
-	if (!ok) {
-		n_failed++;
-		printf("#   failed at line %d\n", line);
-	}
-	return ok;
-}
-
-#define CHECK(name, cond) check(name, (cond), __LINE__)
-
-static bool streq(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
+#include "tap.h"
 
 static bool contains(const char *s, const char *needle)
 {
@@ -156,24 +138,24 @@ static void test_parse_errors(void)
 	expect_error("device allow required", "{'devices':[{'access':'r'}]}",
 		     "linux.resources.devices[0].allow: missing required field");
 	expect_error("device type", "{'devices':[{'allow':true,'type':'u'}]}",
-		     "linux.resources.devices[0].type: `u` is not one of \"a\", \"c\", \"b\"");
+		     "linux.resources.devices[0].type: \"u\" is not one of \"a\", \"c\", \"b\"");
 	expect_error("device access", "{'devices':[{'allow':true,'access':'rx'}]}",
-		     "linux.resources.devices[0].access: `rx` is not a combination of r, w and m");
+		     "linux.resources.devices[0].access: \"rx\" is not a combination of r, w and m");
 	expect_error("device access repeated", "{'devices':[{'allow':true,'access':'rr'}]}",
-		     "linux.resources.devices[0].access: `rr` is not a combination of r, w and m");
+		     "linux.resources.devices[0].access: \"rr\" is not a combination of r, w and m");
 	expect_error("hugepage size", "{'hugepageLimits':[{'pageSize':'2M/../x','limit':1}]}",
-		     "linux.resources.hugepageLimits[0].pageSize: `2M/../x` is not a page size "
+		     "linux.resources.hugepageLimits[0].pageSize: \"2M/../x\" is not a page size "
 		     "such as 2MB or 1GB");
 	expect_error("unified key with a slash", "{'unified':{'../memory.max':'1'}}",
-		     "linux.resources.unified: `../memory.max` is not a cgroup file name");
+		     "linux.resources.unified: \"../memory.max\" is not a cgroup file name");
 	expect_error("unified value must be a string", "{'unified':{'memory.max':1}}",
 		     "linux.resources.unified.memory.max: expected a string");
 	expect_error("unified cannot move processes", "{'unified':{'cgroup.procs':'1'}}",
-		     "linux.resources.unified: `cgroup.procs` is managed by the runtime");
+		     "linux.resources.unified: \"cgroup.procs\" is managed by the runtime");
 	expect_error("swappiness range", "{'memory':{'swappiness':101}}",
 		     "linux.resources.memory.swappiness: 101 is out of range 0-100");
 	expect_error("rdma name", "{'rdma':{'a b':{'hcaHandles':1}}}",
-		     "linux.resources.rdma: `a b` is not a valid rdma device name");
+		     "linux.resources.rdma: \"a b\" is not a valid rdma device name");
 	expect_error("resources must be an object", "[]", "linux.resources: expected an object");
 }
 
@@ -680,17 +662,17 @@ static void test_hierarchy(void)
 	cg_clear(&cg);
 	err = resolve(hybrid_mountinfo, hybrid_self, "a/../../escape", "c1", &cg);
 	CHECK("relative .. escaping is rejected",
-	      streq(err, "cgroupsPath `a/../../escape`: `..` climbs above berth's own cgroup"));
+	      streq(err, "cgroupsPath \"a/../../escape\": \"..\" climbs above berth's own cgroup"));
 	free(err);
 	err = resolve(hybrid_mountinfo, hybrid_self, "/../etc", "c1", &cg);
 	CHECK("absolute .. escaping is rejected",
-	      streq(err, "cgroupsPath `/../etc`: `..` climbs above the hierarchy root"));
+	      streq(err, "cgroupsPath \"/../etc\": \"..\" climbs above the hierarchy root"));
 	free(err);
 	err = resolve(hybrid_mountinfo, hybrid_self, "/", "c1", &cg);
 	CHECK("the root itself is rejected", contains(err, "names no cgroup below the hierarchy root"));
 	free(err);
 	err = resolve(hybrid_mountinfo, hybrid_self, NULL, "../x", &cg);
-	CHECK("an id with / is rejected", contains(err, "container id `../x` cannot name a cgroup"));
+	CHECK("an id with / is rejected", contains(err, "container id \"../x\" cannot name a cgroup"));
 	free(err);
 
 	static const char v1_only[] =
@@ -759,8 +741,5 @@ int main(void)
 	test_bpf();
 	test_hierarchy();
 	test_saved_form();
-	printf("1..%d\n", n_tests);
-	if (n_failed)
-		printf("# %d of %d failed\n", n_failed, n_tests);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }

@@ -10,25 +10,7 @@
 
 #include "common/util.h"
 #include "runtime/spec.h"
-
-static int n_tests, n_failed;
-
-static bool check(const char *name, bool ok, int line)
-{
-	printf("%sok %d - %s\n", ok ? "" : "not ", ++n_tests, name);
-	if (!ok) {
-		n_failed++;
-		printf("#   failed at line %d\n", line);
-	}
-	return ok;
-}
-
-#define CHECK(name, cond) check(name, (cond), __LINE__)
-
-static bool streq(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
+#include "tap.h"
 
 /* The configs below use ' for " to stay readable in C. */
 static char *json_text(const char *s)
@@ -72,7 +54,7 @@ static void expect_error_at(const char *config, const char *want, int line)
 	_cleanup_free_ char *got = parse_error(config);
 	_cleanup_free_ char *name = xasprintf("error \"%s\"", want);
 
-	if (!check(name, streq(got, want), line))
+	if (!tap_check(name, streq(got, want), line))
 		printf("#   got: %s\n", got ? got : "(success)");
 }
 
@@ -80,7 +62,7 @@ static void expect_ok_at(const char *name, const char *config, int line)
 {
 	_cleanup_free_ char *got = parse_error(config);
 
-	if (!check(name, got == NULL, line))
+	if (!tap_check(name, got == NULL, line))
 		printf("#   got: %s\n", got);
 }
 
@@ -632,8 +614,5 @@ int main(void)
 	test_process_alone();
 	test_names();
 	test_load();
-	printf("1..%d\n", n_tests);
-	if (n_failed)
-		printf("# %d of %d failed\n", n_failed, n_tests);
-	return n_failed ? 1 : 0;
+	return tap_done();
 }
