@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -236,15 +238,11 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int read_file_at(int dirfd, const char *path, char **out, size_t *len, berr_t *e)
+int read_fd(int fd, size_t max, const char *what, char **out, size_t *len, berr_t *e)
 {
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
 	size_t cap = 4096, n = 0;
+	_cleanup_free_ char *buf = xmalloc(cap);
 
-	if (fd < 0)
-		return berr_sys(e, "open \"%s\"", path);
-	buf = xmalloc(cap);
 	for (;;) {
 		ssize_t r;
 
@@ -256,16 +254,29 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, berr_t *e
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return berr_sys(e, "read \"%s\"", path);
+			return berr_sys(e, "read %s", what);
 		if (r == 0)
 			break;
 		n += r;
+		if (max && n > max)
+			return berr_set(e, EFBIG, "%s: larger than %zu bytes", what, max);
 	}
 	buf[n] = '\0';
 	if (len)
 		*len = n;
 	*out = steal_ptr(buf);
 	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, berr_t *e)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *what = NULL;
+
+	if (fd < 0)
+		return berr_sys(e, "open \"%s\"", path);
+	what = xasprintf("\"%s\"", path);
+	return read_fd(fd, 0, what, out, len, e);
 }
 
 int read_file(const char *path, char **out, size_t *len, berr_t *e)
@@ -370,21 +381,21 @@ static int rm_contents(int dirfd, dev_t dev, const char *name, berr_t *e)
 		if (stat_entry(fd, de->d_name, dev, &stx, &is_mount) < 0) {
 			if (errno == ENOENT)
 				continue;
-			ret = berr_sys(e, "stat `%s/%s`", name, de->d_name);
+			ret = berr_sys(e, "stat \"%s/%s\"", name, de->d_name);
 			break;
 		}
 		if (S_ISDIR(stx.stx_mode)) {
 			if (is_mount) {
-				ret = berr_set(e, EBUSY, "refusing to remove `%s/%s`: a mount point",
+				ret = berr_set(e, EBUSY, "refusing to remove \"%s/%s\": a mount point",
 					       name, de->d_name);
 				break;
 			}
 			ret = rm_contents(fd, dev, de->d_name, e);
 			if (ret == 0 && unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0 &&
 			    errno != ENOENT)
-				ret = berr_sys(e, "rmdir `%s/%s`", name, de->d_name);
+				ret = berr_sys(e, "rmdir \"%s/%s\"", name, de->d_name);
 		} else if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT) {
-			ret = berr_sys(e, "unlink `%s/%s`", name, de->d_name);
+			ret = berr_sys(e, "unlink \"%s/%s\"", name, de->d_name);
 		}
 	}
 	closedir(d);
@@ -427,4 +438,20 @@ void format_rfc3339_now(char *buf, size_t len)
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+int unix_connect(const char *path, int type, const char *what, berr_t *e)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof sun.sun_path)
+		return berr_set(e, ENAMETOOLONG, "%s \"%s\": the path is too long", what, path);
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return berr_sys(e, "%s: socket", what);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+		return berr_sys(e, "connect to %s \"%s\"", what, path);
+	return steal_fd(fd);
 }

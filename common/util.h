@@ -57,6 +57,9 @@ bool parse_uint64(const char *s, uint64_t *out);
 /* I/O that survives EINTR and short transfers. */
 ssize_t read_all(int fd, void *buf, size_t len);
 int write_all(int fd, const void *buf, size_t len);
+/* Read an fd to its end, at most max bytes (0: no limit); NUL-terminated.
+ * `what` names it in errors. */
+int read_fd(int fd, size_t max, const char *what, char **out, size_t *len, berr_t *e);
 /* Read a whole file (dirfd may be AT_FDCWD); the buffer is NUL-terminated. */
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, berr_t *e);
 int read_file(const char *path, char **out, size_t *len, berr_t *e);
@@ -75,6 +78,10 @@ int rm_rf_at(int dirfd, const char *name, berr_t *e);
 
 /* The current time as RFC 3339 with nanoseconds, UTC. */
 void format_rfc3339_now(char *buf, size_t len);
+/* A connected AF_UNIX socket of `type` (SOCK_STREAM...), close-on-exec;
+ * `what` names the socket in errors ("--console-socket"). */
+int unix_connect(const char *path, int type, const char *what, berr_t *e);
+
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns(void);
 
