@@ -48,7 +48,7 @@ static int write_raw(const char *dir, const char *file, const char *value)
 int cg_write(const char *dir, const char *file, const char *value, berr_t *e)
 {
 	if (write_raw(dir, file, value) < 0)
-		return berr_sys(e, "write `%s` to `%s/%s`", value, dir, file);
+		return berr_sys(e, "write \"%s\" to \"%s/%s\"", value, dir, file);
 	return 0;
 }
 
@@ -98,11 +98,11 @@ int cg_enable_v2_controllers(const struct cgroup *cg, uint32_t mask, berr_t *e)
 				continue;
 			/* cgroup v2's "no internal processes" rule */
 			if (errno == EBUSY)
-				return berr_sys(e, "enable the %s controller in `%s/cgroup.subtree_control` "
+				return berr_sys(e, "enable the %s controller in \"%s/cgroup.subtree_control\" "
 						"(that cgroup has processes of its own; give the "
 						"container a cgroupsPath outside it)",
 						cg_ctrl_v2_name(c), dir);
-			return berr_sys(e, "enable the %s controller in `%s/cgroup.subtree_control`",
+			return berr_sys(e, "enable the %s controller in \"%s/cgroup.subtree_control\"",
 					cg_ctrl_v2_name(c), dir);
 		}
 		while (*p == '/')
@@ -164,7 +164,7 @@ static int try_write(const char *dir, const struct cg_write *w, const char **fil
 			return 0;
 	}
 	if (errno == ENOENT && (w->flags & CGW_OPTIONAL)) {
-		log_debug("cgroup: `%s/%s` does not exist; skipped", dir, w->file);
+		log_debug("cgroup: \"%s/%s\" does not exist; skipped", dir, w->file);
 		return 0;
 	}
 	return -1;
@@ -174,13 +174,13 @@ static int write_error(const struct cg_write *w, const char *dir, const char *fi
 		       int err, berr_t *e)
 {
 	if (err == ENOENT && w->alt_file)
-		return berr_set(e, err, "linux.resources.%s: neither `%s` nor `%s` exists in `%s` "
+		return berr_set(e, err, "linux.resources.%s: neither \"%s\" nor \"%s\" exists in \"%s\" "
 				"(not supported by this kernel or controller)", w->key, w->file,
 				w->alt_file, dir);
 	if (err == ENOENT)
-		return berr_set(e, err, "linux.resources.%s: `%s/%s` does not exist (not supported "
+		return berr_set(e, err, "linux.resources.%s: \"%s/%s\" does not exist (not supported "
 				"by this kernel or controller)", w->key, dir, file);
-	return berr_set(e, err, "linux.resources.%s: write `%s` to `%s/%s`", w->key,
+	return berr_set(e, err, "linux.resources.%s: write \"%s\" to \"%s/%s\"", w->key,
 			!strcmp(file, w->file) ? w->value : w->alt_value, dir, file);
 }
 

@@ -69,7 +69,7 @@ static int read_dir_json(yajl_val v, const char *path, struct cg_dir *d, bool v1
 
 	if (d->path[0] != '/' || strncmp(d->path, d->mount, ml) != 0 || d->path[ml] != '/' ||
 	    strstr(d->path, "/../") || str_has_suffix(d->path, "/.."))
-		return berr_set(e, EINVAL, "%s.path: `%s` is not a directory below `%s`", path,
+		return berr_set(e, EINVAL, "%s.path: \"%s\" is not a directory below \"%s\"", path,
 				d->path, d->mount);
 	d->owned = owned < 1 ? 1 : owned > 64 ? 64 : (int)owned;
 	if (v1) {
@@ -132,7 +132,7 @@ static int cpuset_copy_down(const char *dir, berr_t *e)
 			return -1;
 		/* A parent berth did not make and nobody configured. */
 		if (!*from)
-			return berr_set(e, ENOSPC, "parent cgroup `%s` has an empty %s: no task "
+			return berr_set(e, ENOSPC, "parent cgroup \"%s\" has an empty %s: no task "
 					"can run below it", parent, files[i]);
 		if (cg_write(dir, files[i], from, e) < 0)
 			return -1;
@@ -160,7 +160,7 @@ static int make_dir(struct cg_dir *d, const char *rel, bool cpuset, berr_t *e)
 			if (mkdir(path, 0755) == 0) {
 				d->created++;
 				if (cpuset && cpuset_copy_down(path, e) < 0)
-					return berr_wrap(e, "set up cpuset cgroup `%s`", path);
+					return berr_wrap(e, "set up cpuset cgroup \"%s\"", path);
 			} else if (errno != EEXIST) {
 				err = errno;
 				break;
@@ -171,7 +171,7 @@ static int make_dir(struct cg_dir *d, const char *rel, bool cpuset, berr_t *e)
 		if (err == ENOENT && attempt < 5)
 			continue;
 		errno = err;
-		return berr_sys(e, "create cgroup `%s`", path);
+		return berr_sys(e, "create cgroup \"%s\"", path);
 	}
 }
 
@@ -222,14 +222,15 @@ static int make_dirs(struct cgroup *cg, const struct cgroup_config *cfg, bool *s
 {
 	*skip = false;
 	if (make_dir(&cg->v2, cg->rel, false, e) < 0) {
-		if (cfg->rootless && permission_error(e->errnum) &&
-		    !cgroup_resources_any(cfg->resources)) {
-			log_debug("rootless: no writable cgroup (%s); running without one", e->msg);
-			berr_free(e);
-			*skip = true;
-			return 0;
-		}
-		return -1;
+		if (!cfg->rootless || !permission_error(e->errnum))
+			return -1;
+		if (cgroup_resources_any(cfg->resources))
+			return berr_wrap(e, "linux.resources asks for limits, but this user has no "
+				       "delegated, writable cgroup v2 subtree to enforce them");
+		log_debug("rootless: no writable cgroup (%s); running without one", e->msg);
+		berr_free(e);
+		*skip = true;
+		return 0;
 	}
 	for (size_t i = 0; i < cg->n_v1;) {
 		if (make_dir(&cg->v1[i], cg->rel, (cg->v1[i].mask & CG_BIT(CG_CPUSET)) != 0, e) == 0) {
@@ -425,7 +426,7 @@ static void remove_children(const char *dir)
 		sub = xasprintf("%s/%s", dir, de->d_name);
 		remove_children(sub);
 		if (rmdir(sub) < 0 && errno != ENOENT)
-			log_debug("cgroup: rmdir `%s`: %s", sub, strerror(errno));
+			log_debug("cgroup: rmdir \"%s\": %s", sub, strerror(errno));
 	}
 	closedir(d);
 }
@@ -438,7 +439,7 @@ static int remove_leaf(const struct cg_dir *d, uint64_t deadline, berr_t *e)
 		if (rmdir(d->path) == 0 || errno == ENOENT)
 			break;
 		if ((errno != EBUSY && errno != ENOTEMPTY) || now_ns() > deadline)
-			return berr_sys(e, "remove cgroup `%s`", d->path);
+			return berr_sys(e, "remove cgroup \"%s\"", d->path);
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	}
 	/* Then the parents this cgroup owns, while they are empty. */

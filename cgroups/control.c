@@ -64,7 +64,7 @@ static int collect(const char *dir, struct pid_list *l, berr_t *e)
 	}
 	d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : berr_sys(e, "open cgroup `%s`", dir);
+		return errno == ENOENT ? 0 : berr_sys(e, "open cgroup \"%s\"", dir);
 	while (ret == 0 && (de = readdir(d))) {
 		_cleanup_free_ char *sub = NULL;
 
@@ -93,7 +93,7 @@ int cg_collect_pids(const char *dir, pid_t **pids, size_t *n, berr_t *e)
 int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, berr_t *e)
 {
 	if (cg_collect_pids(cg->v2.path, pids, n, e) < 0)
-		return berr_wrap(e, "list the processes of cgroup `%s`", cg->v2.path);
+		return berr_wrap(e, "list the processes of cgroup \"%s\"", cg->v2.path);
 	return 0;
 }
 
@@ -182,7 +182,7 @@ static int kill_by_walking(const char *dir, int signo, berr_t *e)
 			pid_list_add(&done, fresh.v[i]);
 		free(fresh.v);
 	}
-	berr_set(e, EAGAIN, "new processes keep appearing in cgroup `%s`", dir);
+	berr_set(e, EAGAIN, "new processes keep appearing in cgroup \"%s\"", dir);
 out:
 	free(done.v);
 	return ret;
@@ -202,7 +202,7 @@ int cgroup_kill_all(struct cgroup *cg, int signo, berr_t *e)
 		berr_free(e);
 	}
 	if (kill_by_walking(cg->v2.path, signo, e) < 0)
-		return berr_wrap(e, "signal the processes of cgroup `%s`", cg->v2.path);
+		return berr_wrap(e, "signal the processes of cgroup \"%s\"", cg->v2.path);
 	return 0;
 }
 
@@ -215,10 +215,10 @@ static int read_frozen(int fd, const char *dir, bool *frozen, berr_t *e)
 	uint64_t v;
 
 	if (n < 0)
-		return berr_sys(e, "read `%s/cgroup.events`", dir);
+		return berr_sys(e, "read \"%s/cgroup.events\"", dir);
 	buf[n] = '\0';
 	if (!cg_kv_lookup(buf, "frozen", &v))
-		return berr_set(e, ENOTSUP, "`%s/cgroup.events` has no frozen state "
+		return berr_set(e, ENOTSUP, "\"%s/cgroup.events\" has no frozen state "
 				"(the cgroup v2 freezer needs kernel 5.2)", dir);
 	*frozen = v != 0;
 	return 0;
@@ -230,7 +230,7 @@ int cgroup_is_frozen(struct cgroup *cg, bool *frozen, berr_t *e)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return berr_sys(e, "open `%s`", path);
+		return berr_sys(e, "open \"%s\"", path);
 	return read_frozen(fd, cg->v2.path, frozen, e);
 }
 
@@ -243,7 +243,7 @@ static int wait_frozen(const char *dir, bool want, berr_t *e)
 	uint64_t deadline = now_ns() + FREEZE_TIMEOUT_MS * 1000000ull;
 
 	if (fd < 0)
-		return berr_sys(e, "open `%s`", path);
+		return berr_sys(e, "open \"%s\"", path);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLPRI };
 		bool frozen;
@@ -255,14 +255,14 @@ static int wait_frozen(const char *dir, bool want, berr_t *e)
 			return 0;
 		now = now_ns();
 		if (now >= deadline)
-			return berr_set(e, ETIMEDOUT, "cgroup `%s` not %s after %d ms (a process may "
+			return berr_set(e, ETIMEDOUT, "cgroup \"%s\" not %s after %d ms (a process may "
 					"be stuck in the kernel)", dir, want ? "frozen" : "thawed",
 					FREEZE_TIMEOUT_MS);
 		/* Wake up at least every 100 ms in case a notification is missed. */
 		int wait_ms = (int)((deadline - now) / 1000000);
 
 		if (poll(&pfd, 1, wait_ms > 100 ? 100 : wait_ms + 1) < 0 && errno != EINTR)
-			return berr_sys(e, "poll `%s`", path);
+			return berr_sys(e, "poll \"%s\"", path);
 	}
 }
 

@@ -188,7 +188,7 @@ static int query_ids(int cgfd, uint32_t **ids, size_t *n, const char *dir, berr_
 		}
 		free(buf);
 		if (errno != ENOSPC || cap >= 65536)
-			return berr_sys(e, "query the eBPF device filters of `%s`", dir);
+			return berr_sys(e, "query the eBPF device filters of \"%s\"", dir);
 		cap *= 16;
 	}
 }
@@ -198,7 +198,7 @@ int cg_bpf_query(const char *cgroup_dir, uint32_t **ids, size_t *n, berr_t *e)
 	_cleanup_close_ int cgfd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (cgfd < 0)
-		return berr_sys(e, "open `%s`", cgroup_dir);
+		return berr_sys(e, "open \"%s\"", cgroup_dir);
 	return query_ids(cgfd, ids, n, cgroup_dir, e);
 }
 
@@ -214,14 +214,14 @@ static int detach_id(int cgfd, uint32_t id, const char *dir, berr_t *e)
 	if (progfd < 0) {
 		if (errno == ENOENT)
 			return 0; /* gone meanwhile */
-		return berr_sys(e, "get the eBPF program %u attached to `%s`", id, dir);
+		return berr_sys(e, "get the eBPF program %u attached to \"%s\"", id, dir);
 	}
 	memset(&attr, 0, sizeof attr);
 	attr.target_fd = cgfd;
 	attr.attach_bpf_fd = progfd;
 	attr.attach_type = BPF_CGROUP_DEVICE;
 	if (sys_bpf(BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
-		return berr_sys(e, "detach the old eBPF device filter from `%s`", dir);
+		return berr_sys(e, "detach the old eBPF device filter from \"%s\"", dir);
 	return 0;
 }
 
@@ -240,7 +240,7 @@ int cg_bpf_apply(const char *cgroup_dir, const struct cg_device_rule *rules, siz
 	cg_bpf_build(rules, n, &insns, &n_insns);
 	cgfd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0)
-		return berr_sys(e, "open `%s`", cgroup_dir);
+		return berr_sys(e, "open \"%s\"", cgroup_dir);
 	if (query_ids(cgfd, &old, &n_old, cgroup_dir, e) < 0)
 		return -1;
 	progfd = load_program(insns, n_insns, e);
@@ -252,11 +252,11 @@ int cg_bpf_apply(const char *cgroup_dir, const struct cg_device_rule *rules, siz
 	attr.attach_type = BPF_CGROUP_DEVICE;
 	attr.attach_flags = BPF_F_ALLOW_MULTI;
 	if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
-		return berr_sys(e, "attach the eBPF device filter to `%s`", cgroup_dir);
+		return berr_sys(e, "attach the eBPF device filter to \"%s\"", cgroup_dir);
 	for (size_t i = 0; i < n_old; i++)
 		if (detach_id(cgfd, old[i], cgroup_dir, e) < 0)
 			return -1;
-	log_debug("cgroup: eBPF device filter of %zu rules (%zu instructions) on `%s`",
+	log_debug("cgroup: eBPF device filter of %zu rules (%zu instructions) on \"%s\"",
 		  n, n_insns, cgroup_dir);
 	return 0;
 }

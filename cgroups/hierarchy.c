@@ -206,18 +206,18 @@ int cg_clean_path(const char *path, char **out, bool *absolute, berr_t *e)
 			continue;
 		if (!strcmp(c, "..")) {
 			if (n == 0)
-				return berr_set(e, EINVAL, "cgroupsPath `%s`: `..` climbs above %s",
+				return berr_set(e, EINVAL, "cgroupsPath \"%s\": \"..\" climbs above %s",
 						path, *absolute ? "the hierarchy root"
 								: "berth's own cgroup");
 			n--;
 			continue;
 		}
 		if (strchr(c, '\n'))
-			return berr_set(e, EINVAL, "cgroupsPath `%s`: a newline in a cgroup name", path);
+			return berr_set(e, EINVAL, "cgroupsPath \"%s\": a newline in a cgroup name", path);
 		parts[n++] = c;
 	}
 	if (n == 0)
-		return berr_set(e, EINVAL, "cgroupsPath `%s`: names no cgroup below %s", path,
+		return berr_set(e, EINVAL, "cgroupsPath \"%s\": names no cgroup below %s", path,
 				*absolute ? "the hierarchy root" : "berth's own cgroup");
 	char *res = xstrdup(parts[0]);
 
@@ -255,7 +255,7 @@ static int fill_dir(struct cg_dir *d, const char *mountpoint, const char *mount_
 	if (absolute || !self_path)
 		d->base = xstrdup(mountpoint);
 	else if (strstr(self_path, "/.."))
-		return berr_set(e, EINVAL, "berth's own cgroup `%s` is outside its cgroup namespace",
+		return berr_set(e, EINVAL, "berth's own cgroup \"%s\" is outside its cgroup namespace",
 				self_path);
 	else
 		d->base = hierarchy_dir(mountpoint, mount_root, self_path);
@@ -290,7 +290,7 @@ int cg_resolve(const struct cg_mounts *m, const struct cg_self *self,
 			return -1;
 	} else {
 		if (!valid_id(id))
-			return berr_set(e, EINVAL, "container id `%s` cannot name a cgroup",
+			return berr_set(e, EINVAL, "container id \"%s\" cannot name a cgroup",
 					id ? id : "");
 		cg->rel = xasprintf("berth/%s", id);
 		cg->default_path = true;

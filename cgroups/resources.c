@@ -254,7 +254,7 @@ static int parse_hugepages(yajl_val arr, const char *path, struct cgroup_resourc
 		    json_field_u64(item, p, "limit", true, &h->limit, NULL, e) < 0)
 			return -1;
 		if (!valid_page_size(h->page_size))
-			return berr_set(e, EINVAL, "%s.pageSize: `%s` is not a page size such as 2MB or 1GB",
+			return berr_set(e, EINVAL, "%s.pageSize: \"%s\" is not a page size such as 2MB or 1GB",
 					p, h->page_size);
 	}
 	return 0;
@@ -288,7 +288,7 @@ static int parse_rdma(yajl_val obj, const char *path, struct cgroup_resources *r
 		r->n_rdma = i + 1;
 		l->device = xstrdup(name);
 		if (!valid_token(name))
-			return berr_set(e, EINVAL, "%s: `%s` is not a valid rdma device name", path, name);
+			return berr_set(e, EINVAL, "%s: \"%s\" is not a valid rdma device name", path, name);
 		if (YAJL_IS_NULL(item))
 			continue;
 		if (json_expect_object(item, p, e) < 0)
@@ -333,7 +333,7 @@ static int parse_network(yajl_val obj, const char *path, struct cgroup_resources
 		    json_field_u32(item, p, "priority", true, &np->priority, NULL, e) < 0)
 			return -1;
 		if (!valid_token(np->name))
-			return berr_set(e, EINVAL, "%s.name: `%s` is not a valid interface name",
+			return berr_set(e, EINVAL, "%s.name: \"%s\" is not a valid interface name",
 					p, np->name);
 	}
 	return 0;
@@ -362,7 +362,7 @@ static int parse_device_rule(yajl_val item, const char *p, struct cg_device_rule
 		return -1;
 	if (type) {
 		if (strlen(type) != 1 || !strchr("acb", type[0]))
-			return berr_set(e, EINVAL, "%s.type: `%s` is not one of \"a\", \"c\", \"b\"",
+			return berr_set(e, EINVAL, "%s.type: \"%s\" is not one of \"a\", \"c\", \"b\"",
 					p, type);
 		d->type = type[0];
 	}
@@ -374,7 +374,7 @@ static int parse_device_rule(yajl_val item, const char *p, struct cg_device_rule
 	}
 	for (const char *c = access; *c; c++) {
 		if (!strchr("rwm", *c) || strchr(c + 1, *c))
-			return berr_set(e, EINVAL, "%s.access: `%s` is not a combination of r, w and m",
+			return berr_set(e, EINVAL, "%s.access: \"%s\" is not a combination of r, w and m",
 					p, access);
 	}
 	strcpy(d->access, access); /* at most 3 distinct letters */
@@ -408,10 +408,10 @@ static int parse_unified(yajl_val obj, const char *path, struct cgroup_resources
 		const char *k = r->unified_keys[i];
 
 		if (!*k || strchr(k, '/') || strstr(k, "..") || !strcmp(k, "."))
-			return berr_set(e, EINVAL, "%s: `%s` is not a cgroup file name", path, k);
+			return berr_set(e, EINVAL, "%s: \"%s\" is not a cgroup file name", path, k);
 		if (!strcmp(k, "cgroup.procs") || !strcmp(k, "cgroup.threads") ||
 		    !strcmp(k, "cgroup.subtree_control"))
-			return berr_set(e, EINVAL, "%s: `%s` is managed by the runtime", path, k);
+			return berr_set(e, EINVAL, "%s: \"%s\" is managed by the runtime", path, k);
 	}
 	return 0;
 }

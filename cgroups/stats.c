@@ -368,7 +368,7 @@ static void write_hugetlb(const struct cgroup *cg, struct json_writer *w)
 int cgroup_stats(struct cgroup *cg, struct json_writer *w, berr_t *e)
 {
 	if (access(cg->v2.path, F_OK) < 0)
-		return berr_sys(e, "read the stats of cgroup `%s`", cg->v2.path);
+		return berr_sys(e, "read the stats of cgroup \"%s\"", cg->v2.path);
 	json_begin_map(w);
 	write_cpu(cg, w);
 	write_memory(cg, w);
