@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 #include "validate.h"
 #include "vm/vm.h"
 #include "vm_lifecycle.h"
+#include "waiter.h"
 
 /* A guest kernel needs ~46 MiB of its own. */
 #define VM_MIN_MEMORY (64ull << 20)
@@ -48,9 +50,11 @@ bool vm_requested(const struct create_opts *o)
 
 	if (o->vm)
 		return true;
-	/* A config that does not parse is the container path's error to report. */
+	/* A config that does not parse is the container path's error to report.
+	 * One that never names the annotation needs no parse: the container
+	 * path parses it anyway, and this runs before every create. */
 	path = xasprintf("%s/config.json", o->bundle ? o->bundle : ".");
-	if (read_file(path, &text, NULL, &ignored) < 0 ||
+	if (read_file(path, &text, NULL, &ignored) < 0 || !strstr(text, VM_ANNOTATION) ||
 	    spec_parse(text, "config.json", &s, &ignored) < 0) {
 		berr_free(&ignored);
 		return false;
@@ -61,24 +65,16 @@ bool vm_requested(const struct create_opts *o)
 
 static int load_config(const struct create_opts *o, struct vm_container *c, berr_t *e)
 {
-	char bundle[PATH_MAX], rootfs[PATH_MAX];
-	_cleanup_free_ char *config_path = NULL, *root_path = NULL;
+	struct bundle_config b = {0};
 	struct caps_plan *caps = NULL;
 	struct seccomp_plan *seccomp = NULL;
+	int ret = bundle_load(o, &b, e);
 
-	if (!realpath(o->bundle ? o->bundle : ".", bundle))
-		return berr_sys(e, "bundle \"%s\"", o->bundle ? o->bundle : ".");
-	config_path = xasprintf("%s/config.json", bundle);
-	if (read_file(config_path, &c->config_text, NULL, e) < 0)
-		return -1;
-	if (spec_parse(c->config_text, "config.json", &c->spec, e) < 0 ||
-	    validate_spec(c->spec, o->rootless, e) < 0)
-		return -1;
-	root_path = c->spec->root.path[0] == '/' ? xstrdup(c->spec->root.path) :
-		    xasprintf("%s/%s", bundle, c->spec->root.path);
-	if (!realpath(root_path, rootfs))
-		return berr_sys(e, "root.path \"%s\"", root_path);
-	if (validate_rootfs(rootfs, e) < 0)
+	c->config_text = b.text;
+	c->spec = b.spec;
+	c->st.bundle = b.bundle;
+	c->st.rootfs = b.rootfs;
+	if (ret < 0)
 		return -1;
 	/* The guest init makes these plans again; failing here keeps a bad
 	 * config from costing a boot. */
@@ -87,8 +83,6 @@ static int load_config(const struct create_opts *o, struct vm_container *c, berr
 		return -1;
 	caps_plan_free(caps);
 	seccomp_plan_free(seccomp);
-	c->st.bundle = xstrdup(bundle);
-	c->st.rootfs = xstrdup(rootfs);
 	return 0;
 }
 
@@ -342,6 +336,9 @@ static int create_vm(const struct create_opts *o, struct vm_container *c, berr_t
 	memset(c, 0, sizeof *c);
 	c->sd.dirfd = -1;
 	c->vm.pidfd = c->vm.pty_master = -1;
+	/* The guest has no network device: say so rather than ignore it. */
+	if (o->net || (o->publish && o->publish[0]))
+		return berr_set(e, ENOTSUP, "--net and --publish are not supported with --vm");
 	if (create_steps(o, c, e) < 0) {
 		abort_vm(c);
 		return -1;
@@ -378,15 +375,6 @@ int vm_container_kill(struct state_dir *sd, const struct container_state *st, in
 	return 0;
 }
 
-int vm_container_refuse(const struct container_state *st, const char *op, berr_t *e)
-{
-	if (!st->vm_accel)
-		return 0;
-	return berr_set(e, ENOTSUP,
-			"%s: container \"%s\" runs in a VM (--vm): %s into a VM is not supported", op,
-			st->id, op);
-}
-
 static int start_and_poststart(struct vm_container *c, berr_t *e)
 {
 	_cleanup_free_ char *state = NULL;
@@ -395,17 +383,6 @@ static int start_and_poststart(struct vm_container *c, berr_t *e)
 		return -1;
 	state = state_oci_json(&c->st, STATUS_RUNNING, false);
 	return hooks_run(c->spec, HOOK_POSTSTART, state, true, e);
-}
-
-/* As run.c's waiter: every signal but those that report berth's own faults
- * is forwarded (here through the control port). */
-static void forwardable_signals(sigset_t *set)
-{
-	static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS};
-
-	sigfillset(set);
-	for (size_t i = 0; i < ARRAY_SIZE(faults); i++)
-		sigdelset(set, faults[i]);
 }
 
 int vm_container_run(const struct create_opts *o, int *status, berr_t *e)
@@ -426,7 +403,7 @@ int vm_container_run(const struct create_opts *o, int *status, berr_t *e)
 	}
 	/* Blocked before qemu starts so that none is lost; qemu unblocks them
 	 * for itself and runs in its own session. */
-	forwardable_signals(&mask);
+	waiter_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	if (create_vm(o, &c, e) < 0)
 		goto out;
@@ -434,6 +411,8 @@ int vm_container_run(const struct create_opts *o, int *status, berr_t *e)
 		abort_vm(&c);
 		goto out;
 	}
+	/* While it waits, `berth kill` and `berth delete` must get the lock. */
+	state_dir_unlock(&c.sd);
 	ret = vm_wait(c.sd.path, &c.vm, &mask, true, status, e);
 	if (c.vm.pid > 0) {
 		kill(c.vm.pid, SIGKILL);
@@ -441,10 +420,14 @@ int vm_container_run(const struct create_opts *o, int *status, berr_t *e)
 		c.vm.pid = 0;
 	}
 	{
-		/* A failed VM is cleaned up too; its error is the one to report. */
+		/* A failed VM is cleaned up too (unless a delete --force did it
+		 * meanwhile); its error is the one to report. */
 		berr_t cleanup = BERR_INIT;
+		int r = state_dir_relock(&c.sd, &cleanup);
 
-		if (container_destroy(&c.sd, &c.st, c.spec, &cleanup) < 0) {
+		if (r < 0 && cleanup.errnum == ENOENT) {
+			berr_free(&cleanup);
+		} else if (r < 0 || container_destroy(&c.sd, &c.st, c.spec, &cleanup) < 0) {
 			if (ret == 0) {
 				berr_move(e, &cleanup);
 				ret = -1;

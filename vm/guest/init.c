@@ -42,6 +42,7 @@ struct control {
 struct guest {
 	struct control ctl;
 	int out_fd, err_fd;          /* hvc0, hvc1 */
+	int null_fd;                 /* the initramfs' /dev/null: the root may have none */
 	struct boot_opts boot;
 	char *config_text;
 	struct spec *spec;
@@ -288,7 +289,7 @@ static bool boot_flag(const char *tok, const char *key, bool *out)
 	return true;
 }
 
-/* "boot root=squashfs overlay=1 ... config=LEN" and the config after it. */
+/* "boot stdin=1 ... config=LEN" and the config after it. */
 static int read_boot(struct guest *g, berr_t *e)
 {
 	char line[VM_CTL_LINE_MAX];
@@ -303,16 +304,13 @@ static int read_boot(struct guest *g, berr_t *e)
 	for (char *tok = strtok_r(line + 5, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		struct boot_opts *b = &g->boot;
 
-		if (str_has_prefix(tok, "root="))
-			snprintf(b->root, sizeof b->root, "%s", tok + 5);
-		else if (str_has_prefix(tok, "config=") && parse_uint64(tok + 7, &config_len))
+		if (str_has_prefix(tok, "config=") && parse_uint64(tok + 7, &config_len))
 			have_config = true;
 		else if (str_has_prefix(tok, "rows=") && parse_uint64(tok + 5, &v))
 			b->rows = v;
 		else if (str_has_prefix(tok, "cols=") && parse_uint64(tok + 5, &v))
 			b->cols = v;
-		else if (!boot_flag(tok, "overlay", &b->overlay) &&
-			 !boot_flag(tok, "stdin", &b->stdin_forwarded) &&
+		else if (!boot_flag(tok, "stdin", &b->stdin_forwarded) &&
 			 !boot_flag(tok, "terminal", &b->terminal))
 			guest_log("unknown boot option \"%s\" ignored", tok);
 	}
@@ -331,30 +329,28 @@ static int mount_root(struct guest *g, berr_t *e)
 	if (mkdir(lower, 0755) < 0 && errno != EEXIST)
 		return berr_sys(e, "mkdir \"%s\"", lower);
 	if (!strcmp(b->root, "squashfs")) {
-		_cleanup_close_ int fd = -1;
+		_cleanup_close_ int fd = open_device("/dev/vda", O_RDONLY, e);
 
-		if (load_modules("squashfs", e) < 0)
-			return -1;
-		fd = open_device("/dev/vda", O_RDONLY, e);
 		if (fd < 0)
 			return -1;
+		/* berth builds the image while the guest boots: what the kernel
+		 * read of the disk before "boot" (its partition scan) is stale. */
+		if (ioctl(fd, BLKFLSBUF, 0) < 0)
+			return berr_sys(e, "flush the cache of /dev/vda");
 		if (mount("/dev/vda", lower, "squashfs", MS_RDONLY, NULL) < 0)
 			return berr_sys(e, "mount the root squashfs");
 	} else if (!strcmp(b->root, "9p")) {
-		if (load_modules("9p", e) < 0)
-			return -1;
-		/* cache=mmap: no client-side caching of another host's files,
-		 * but mmap works (binaries, ld.so). */
+		/* Under an overlay the share is read-only for the VM's life:
+		 * cache it. Writable, the host's copy must stay the truth. */
 		if (mount(VM_9P_ROOT_TAG, lower, "9p", b->overlay ? MS_RDONLY : 0,
-			  "trans=virtio,version=9p2000.L,msize=524288,cache=mmap") < 0)
+			  b->overlay ? "trans=virtio,version=9p2000.L,msize=524288,cache=loose" :
+				       "trans=virtio,version=9p2000.L,msize=524288,cache=mmap") < 0)
 			return berr_sys(e, "mount the root over 9p");
 	} else {
 		return berr_set(e, EINVAL, "unknown root type \"%s\"", b->root);
 	}
 	if (!b->overlay)
 		return 0;
-	if (load_modules("overlay", e) < 0)
-		return -1;
 	if (mkdir("/rw", 0755) < 0 && errno != EEXIST)
 		return berr_sys(e, "mkdir /rw");
 	if (mount("tmpfs", "/rw", "tmpfs", 0, "mode=0755") < 0)
@@ -421,9 +417,9 @@ static int prepare_workload(struct guest *g, berr_t *e)
 			if (make_pipe(in, e) < 0)
 				return -1;
 		} else {
-			in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			in[0] = fcntl(g->null_fd, F_DUPFD_CLOEXEC, 3);
 			if (in[0] < 0)
-				in[0] = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				return berr_sys(e, "dup /dev/null");
 		}
 		if (make_pipe(out, e) < 0 || make_pipe(err, e) < 0)
 			return -1;
@@ -617,9 +613,43 @@ static int supervise(struct guest *g, berr_t *e)
 	return status;
 }
 
+/* berth.root= and berth.overlay= from the kernel command line. */
+static int read_cmdline(struct boot_opts *b, berr_t *e)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+
+	if (read_file("/proc/cmdline", &text, NULL, e) < 0)
+		return -1;
+	for (char *tok = strtok_r(text, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+		if (str_has_prefix(tok, "berth.root="))
+			snprintf(b->root, sizeof b->root, "%s", tok + 11);
+		else if (str_has_prefix(tok, "berth.overlay="))
+			b->overlay = tok[14] == '1';
+	}
+	if (strcmp(b->root, "squashfs") && strcmp(b->root, "9p"))
+		return berr_set(e, EINVAL, "berth.root: expected squashfs or 9p, got \"%s\"", b->root);
+	return 0;
+}
+
+/* Every module first: the console ports and the disk are registered by the
+ * kernel's workers while the next module loads. */
+static int load_all_modules(const struct boot_opts *b, berr_t *e)
+{
+	if (load_modules("base", e) < 0 || load_modules(b->root, e) < 0)
+		return -1;
+	return b->overlay ? load_modules("overlay", e) : 0;
+}
+
 static int guest_boot(struct guest *g, berr_t *e)
 {
-	if (mount_early(e) < 0 || load_modules("base", e) < 0 || open_ports(g, e) < 0)
+	if (mount_early(e) < 0)
+		return -1;
+	g->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (g->null_fd < 0)
+		return berr_sys(e, "open /dev/null");
+	if (read_cmdline(&g->boot, e) < 0 ||
+	    load_all_modules(&g->boot, e) < 0 || open_ports(g, e) < 0)
 		return -1;
 	if (read_boot(g, e) < 0 || mount_root(g, e) < 0 || switch_root(e) < 0)
 		return -1;
@@ -649,7 +679,7 @@ static __attribute__((noreturn)) void power_off(struct guest *g)
 int main(void)
 {
 	struct guest g = {
-		.ctl.fd = -1, .out_fd = -1, .err_fd = -1, .sync_fd = -1,
+		.ctl.fd = -1, .out_fd = -1, .err_fd = -1, .null_fd = -1, .sync_fd = -1,
 		.stdin_pipe = -1, .stdout_pipe = -1, .stderr_pipe = -1,
 	};
 	berr_t e = BERR_INIT;
