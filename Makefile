@@ -42,7 +42,7 @@ TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 EXAMPLE := $(BUILD)/example
 BUSYBOX := /bin/busybox
 
-.PHONY: all deps demo test test-unit test-suites asan install clean example check-deps
+.PHONY: all deps demo test test-unit test-suites asan install clean example example-image
 
 all: berth
 
@@ -81,7 +81,9 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 BUILD_DEBS := gcc make pkg-config libseccomp-dev libcap-dev libyajl-dev \
 	libarchive-dev libssl-dev libmnl-dev busybox-static
 TEST_DEBS := bats jq python3 python3-jsonschema golang-github-opencontainers-specs-dev \
-	iproute2 util-linux procps hyperfine crun runc time
+	iproute2 util-linux procps hyperfine crun runc time umoci skopeo buildah zstd \
+	podman conmon containers-storage fuse-overlayfs uidmap \
+	nftables passt slirp4netns iperf3
 DEBS := $(BUILD_DEBS) $(TEST_DEBS)
 
 deps:
@@ -98,18 +100,34 @@ include vm/vm.mk
 # ---- the example bundle: busybox-static, no network ----
 example: $(EXAMPLE)/config.json
 
+EXAMPLE_IMAGE := $(BUILD)/example-image
+example-image: $(EXAMPLE_IMAGE)/index.json
+
+$(EXAMPLE_IMAGE)/index.json: tests/fixtures/make-images.sh tests/fixtures/make-rootfs.sh
+	tests/fixtures/make-images.sh --example $(EXAMPLE_IMAGE)
+
 $(EXAMPLE)/config.json: config.json.example tests/fixtures/make-rootfs.sh
 	tests/fixtures/make-rootfs.sh $(EXAMPLE)/rootfs
 	cp config.json.example $@
 
+# The example bundle, then the example image (an OCI layout built locally
+# from busybox-static: no registry), then the same bundle in a VM.
 demo: deps
-	$(MAKE) all example
+	$(MAKE) all example example-image
+	@echo "== the example bundle (config.json.example) =="
 	./berth --root $(BUILD)/demo-state run --bundle $(EXAMPLE) berth-demo-$$$$
+	@echo
+	@echo "== the example image: berth run --image $(EXAMPLE_IMAGE):latest =="
+	./berth --root $(BUILD)/demo-state run --image $(EXAMPLE_IMAGE):latest --store $(BUILD)/demo-store \
+		-- sh -c 'echo "hello from the example image (layers stored in $(BUILD)/demo-store)"; echo "hostname: $$(hostname)"; echo "user: $$(id)"'
+
+	vm/demo.sh $(BUILD)
 
 # ---- tests ----
 test: deps
 	$(MAKE) all example $(UNIT_BINS) $(TEST_HELPERS)
-	tests/run-suites.sh --berth $(CURDIR)/$(BUILD)/berth --unit "$(UNIT_BINS)"
+	tests/run-suites.sh --berth $(CURDIR)/$(BUILD)/berth --unit "$(UNIT_BINS)" \
+		--vm-suites "$(VM_SUITES)"
 
 test-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
@@ -124,8 +142,10 @@ asan: deps
 		tests/run-suites.sh --berth $(CURDIR)/build-asan/berth --example $(CURDIR)/build-asan/example \
 		--unit "$(UNIT_BINS:$(BUILD)/%=build-asan/%)"
 
+# berth finds the VM guest init beside itself or in ../libexec/berth.
 install: all
 	install -D -m 0755 $(BUILD)/berth $(DESTDIR)$(PREFIX)/bin/berth
+	install -D -m 0755 $(BUILD)/berth-vm-init $(DESTDIR)$(PREFIX)/libexec/berth/berth-vm-init
 
 clean:
 	rm -rf build build-asan berth
@@ -146,5 +166,20 @@ fuzz: $(BUILD)/fuzz/fuzz_spec
 		$(BUILD)/fuzz/corpus_spec tests/fuzz/corpus_spec
 
 $(BUILD)/fuzz/fuzz_spec: tests/fuzz/fuzz_spec.c $(FUZZ_SPEC_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The image documents (index, manifest, config, manifest.json), tar member
+# names and whiteouts, references, passwd/group: untrusted input.
+FUZZ_IMAGE_SRCS = $(addprefix image/,oci.c paths.c digest.c lazylibs.c ref.c user.c) \
+	$(wildcard common/*.c)
+
+.PHONY: fuzz-image
+fuzz-image: $(BUILD)/fuzz/fuzz_image
+	@mkdir -p $(BUILD)/fuzz/corpus_image
+	$(BUILD)/fuzz/fuzz_image -max_total_time=$(FUZZ_TIME) -dict=tests/fuzz/image.dict \
+		$(BUILD)/fuzz/corpus_image tests/fuzz/corpus_image
+
+$(BUILD)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(FUZZ_IMAGE_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -93,7 +93,7 @@ static int parse_one(const struct cli_opt *opts, int argc, char **argv, int *i, 
 
 		o = find_short(opts, *p);
 		if (!o)
-			return berr_set(e, EINVAL, "unknown option `-%c`", *p);
+			return berr_set(e, EINVAL, "unknown option \"-%c\"", *p);
 		if (o->type != CLI_BOOL) {
 			const char *v = p[1] ? (p[1] == '=' ? p + 2 : p + 1) : NULL;
 

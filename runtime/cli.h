@@ -27,6 +27,23 @@ struct cli_opt {
 	void *target;      /* bool*, const char**, int*, or char*** (appended) */
 };
 
+/* The options `create` and `run` share, over a struct create_opts `o` and a
+ * char **`publish` (one entry per -p). */
+#define CREATE_CLI_OPTS(o, publish)                                        \
+	{"bundle", 'b', CLI_STRING, &(o).bundle},                          \
+	{"pid-file", 0, CLI_STRING, &(o).pid_file},                        \
+	{"console-socket", 0, CLI_STRING, &(o).console_socket},            \
+	{"preserve-fds", 0, CLI_INT, &(o).preserve_fds},                   \
+	{"no-pivot", 0, CLI_BOOL, &(o).no_pivot},                          \
+	{"no-new-keyring", 0, CLI_BOOL, &(o).no_new_keyring},              \
+	{"vm", 0, CLI_BOOL, &(o).vm},                                      \
+	{"vm-accel", 0, CLI_STRING, &(o).vm_accel},                        \
+	{"vm-kernel", 0, CLI_STRING, &(o).vm_kernel},                      \
+	{"vm-memory", 0, CLI_STRING, &(o).vm_memory},                      \
+	{"vm-cpus", 0, CLI_INT, &(o).vm_cpus},                             \
+	{"net", 0, CLI_STRING, &(o).net},                                  \
+	{"publish", 'p', CLI_STRV, &(publish)}
+
 /* Parse argv[1..]: options (anywhere before "--", or before the positional
  * that makes `stop_after` positionals) and positionals. Accepts --name v,
  * --name=v, -n v, -n=v, -nv, and Go's single-dash -name. *pos and *npos
@@ -55,6 +72,7 @@ int cmd_image(struct global_opts *g, int argc, char **argv);
 int cmd_exec(struct global_opts *g, int argc, char **argv);
 int cmd_update(struct global_opts *g, int argc, char **argv);
 int cmd_events(struct global_opts *g, int argc, char **argv);
+int cmd_net(struct global_opts *g, int argc, char **argv);
 
 /* The exit status for a failure: 127 when the command was not found, 126
  * when it was not executable (as a shell reports them), 1 otherwise. */

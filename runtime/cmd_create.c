@@ -10,13 +10,9 @@ int cmd_create(struct global_opts *g, int argc, char **argv)
 {
 	struct create_opts o = {.root = g->root, .systemd_cgroup = g->systemd_cgroup,
 				.rootless = g->rootless_on};
+	_cleanup_strv_ char **publish = NULL;
 	const struct cli_opt opts[] = {
-		{"bundle", 'b', CLI_STRING, &o.bundle},
-		{"pid-file", 0, CLI_STRING, &o.pid_file},
-		{"console-socket", 0, CLI_STRING, &o.console_socket},
-		{"preserve-fds", 0, CLI_INT, &o.preserve_fds},
-		{"no-pivot", 0, CLI_BOOL, &o.no_pivot},
-		{"no-new-keyring", 0, CLI_BOOL, &o.no_new_keyring},
+		CREATE_CLI_OPTS(o, publish),
 		{0},
 	};
 	_cleanup_free_ char **pos = NULL;
@@ -25,6 +21,7 @@ int cmd_create(struct global_opts *g, int argc, char **argv)
 
 	if (cli_parse(argc, argv, opts, 0, &pos, &npos, &e) < 0)
 		return cli_fail(&e, "create");
+	o.publish = publish;
 	if (npos != 1) {
 		cli_usage(&e, "create", "[options] ID");
 		return cli_fail(&e, NULL);

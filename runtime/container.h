@@ -32,9 +32,13 @@ struct create_opts {
 	 * layers mounted inside the container's mount namespace, and the
 	 * generated bundle goes with the container. */
 	char *const *overlay_lower; /* absolute, top layer first; NULL: no overlay */
-	const char *overlay_upper, *overlay_work;
+	const char *overlay_upper, *overlay_work; /* NULL: a tmpfs in the container */
 	bool overlay_userxattr;     /* rootless: user.overlay.* xattrs */
 	const char *generated_bundle;
+	/* --net and -p (runtime/net_lifecycle.c); NULL: the org.berth.net and
+	 * org.berth.publish annotations, else the config's namespaces as they are */
+	const char *net;
+	char **publish;
 };
 
 int container_create(const struct create_opts *o, berr_t *e);

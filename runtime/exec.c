@@ -34,6 +34,7 @@ struct exec_ctx {
 	struct seccomp_plan *seccomp;
 	int ns_fds[NS_TYPE_COUNT]; /* the container's namespaces that differ from ours */
 	bool in_userns;
+	bool rootless;            /* berth runs unprivileged */
 	int sync_fd;
 	int console_fd;
 	bool pty_to_berth;
@@ -71,21 +72,6 @@ static int add_gids(struct spec_process *p, char *const *gids, berr_t *e)
 		p->user.additional_gids[p->user.n_additional_gids++] = g;
 	}
 	return 0;
-}
-
-/* KEY=VALUE replaces KEY's previous value. */
-static void set_env(struct spec_process *p, const char *kv)
-{
-	size_t klen = strcspn(kv, "="), n = strv_len(p->env);
-
-	for (size_t i = 0; i < n; i++) {
-		if (strncmp(p->env[i], kv, klen) == 0 && p->env[i][klen] == '=') {
-			free(p->env[i]);
-			p->env[i] = xstrdup(kv);
-			return;
-		}
-	}
-	strv_append(&p->env, &n, xstrdup(kv));
 }
 
 /* --cap adds to every set that keeps it across execve for any user. */
@@ -146,7 +132,7 @@ static int build_process(const struct exec_opts *o, const struct spec *saved,
 	if (o->cwd)
 		replace_str(&p->cwd, o->cwd);
 	for (size_t i = 0; o->env && o->env[i]; i++)
-		set_env(p, o->env[i]);
+		spec_process_setenv(p, o->env[i]);
 	if ((o->user && set_user(p, o->user, e) < 0) || add_gids(p, o->additional_gids, e) < 0)
 		return -1;
 	if (o->caps && o->caps[0] && !p->capabilities)
@@ -203,7 +189,7 @@ static int exec_setup(struct exec_ctx *x, berr_t *e)
 
 	if (sync_expect(x->sync_fd, SYNC_GO, NULL, NULL, e) < 0)
 		return -1;
-	if (process_set_rlimits(p, e) < 0 || process_set_oom_score_adj(p, e) < 0 ||
+	if (process_set_rlimits(p, e) < 0 || process_set_oom_score_adj(p, x->rootless, e) < 0 ||
 	    process_set_scheduling(p, e) < 0 ||
 	    process_set_affinity(p->exec_cpu_affinity.initial, 0, e) < 0 ||
 	    lsm_set_exec_labels(p, e) < 0 ||
@@ -252,7 +238,7 @@ __attribute__((noreturn)) static void join_and_fork(struct exec_ctx *x)
 
 	/* Nothing in the container may open berth's memory or fds through
 	 * /proc/PID while it sits in the container's namespaces. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	make_undumpable();
 	if (x->ns_fds[NS_USER] >= 0 && ns_join(x->ns_fds[NS_USER], NS_USER, &e) < 0)
 		goto fail;
 	for (int t = 0; t < NS_TYPE_COUNT; t++)
@@ -273,21 +259,6 @@ fail:
 }
 
 /* ---- berth's side ---- */
-
-static int connect_console(const char *path, berr_t *e)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return berr_sys(e, "socket");
-	if (strlen(path) >= sizeof sun.sun_path)
-		return berr_set(e, ENAMETOOLONG, "--console-socket \"%s\": path too long", path);
-	strcpy(sun.sun_path, path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-		return berr_sys(e, "connect to --console-socket \"%s\"", path);
-	return steal_fd(fd);
-}
 
 /* Until the socket closes on execve: the pid, the pty, or an error. */
 static int follow_exec(int sock, struct cgroup *cg, const char *sub, pid_t *pid, int *pty,
@@ -365,9 +336,10 @@ static int prepare(const struct exec_opts *o, const struct container_state *st,
 	    open_container_ns(st->pid, x, e) < 0)
 		return -1;
 	x->preserve_fds = o->preserve_fds;
+	x->rootless = geteuid() != 0;
 	if (x->process->terminal) {
 		if (o->console_socket) {
-			x->console_fd = connect_console(o->console_socket, e);
+			x->console_fd = unix_connect(o->console_socket, SOCK_STREAM, "--console-socket", e);
 			if (x->console_fd < 0)
 				return -1;
 		} else if (!o->detach) {

@@ -202,10 +202,17 @@ static int container_setup(struct init_ctx *ctx, berr_t *e)
 
 	/* Namespaces: berth has written the id maps and placed us in the
 	 * container's cgroup before it says go. */
-	if (wait_for_go(ctx, e) < 0 ||
-	    become_userns_root(ctx, e) < 0 ||
-	    ns_join_and_unshare(&ctx->ns, ctx->sync_fd, e) < 0)
+	if (wait_for_go(ctx, e) < 0)
 		return -1;
+	/* Nothing in the container may read berth's memory or open its fds
+	 * through /proc while the set-up holds host resources (CVE-2019-5736).
+	 * Not before the id maps are written: an unprivileged berth writes
+	 * them itself, and /proc/PID of an undumpable process is root's. */
+	if (!ctx->ns.unshare_in_init)
+		make_undumpable();
+	if (become_userns_root(ctx, e) < 0 || ns_join_and_unshare(&ctx->ns, ctx->sync_fd, e) < 0)
+		return -1;
+	make_undumpable();
 	/* The real init of a double fork gets the states with its own pid. */
 	if (ctx->ns.fork_for_pid && (fork_pid_init(ctx, e) < 0 || wait_for_go(ctx, e) < 0))
 		return -1;
@@ -236,7 +243,7 @@ static int container_setup(struct init_ctx *ctx, berr_t *e)
 	/* The process: limits and scheduling while still privileged, then the
 	 * executable is found now so that create fails, not start. */
 	if (process_set_rlimits(p, e) < 0 ||
-	    process_set_oom_score_adj(p, e) < 0 ||
+	    process_set_oom_score_adj(p, ctx->rootless, e) < 0 ||
 	    process_set_personality(s, e) < 0 ||
 	    process_set_scheduling(p, e) < 0 ||
 	    process_set_affinity(p->exec_cpu_affinity.initial, 0, e) < 0 ||
@@ -274,9 +281,6 @@ void container_init(struct init_ctx *ctx)
 	berr_t e = BERR_INIT;
 	int status;
 
-	/* Nothing in the container may read berth's memory or open its fds
-	 * through /proc while the set-up holds host resources (CVE-2019-5736). */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* If berth dies during the set-up, so does the half-made container. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	reset_signals();

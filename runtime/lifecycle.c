@@ -20,6 +20,8 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "lifecycle.h"
+#include "net_lifecycle.h"
+#include "notify.h"
 #include "sync.h"
 #include "validate.h"
 #include "vm_lifecycle.h"
@@ -47,6 +49,18 @@ static int make_start_socket(struct state_dir *sd, berr_t *e)
 	if (listen(fd, 1) < 0)
 		return berr_sys(e, "listen on start socket");
 	return steal_fd(fd);
+}
+
+int start_and_notify(struct state_dir *sd, const struct container_state *st, berr_t *e)
+{
+	_cleanup_close_ int fd = -1;
+
+	/* The socket must exist before the process can send READY=1. */
+	if (st->notify_socket && (fd = notify_listen(sd->dirfd, e)) < 0)
+		return -1;
+	if (start_connect(sd, e) < 0)
+		return -1;
+	return fd >= 0 ? notify_wait_ready(fd, st->notify_socket, st->pid, e) : 0;
 }
 
 int start_connect(struct state_dir *sd, berr_t *e)
@@ -78,21 +92,6 @@ int start_connect(struct state_dir *sd, berr_t *e)
 	return -1;
 }
 
-static int connect_console_socket(const char *path, berr_t *e)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return berr_sys(e, "socket");
-	if (strlen(path) >= sizeof sun.sun_path)
-		return berr_set(e, ENAMETOOLONG, "--console-socket \"%s\": path too long", path);
-	strcpy(sun.sun_path, path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-		return berr_sys(e, "connect to --console-socket \"%s\"", path);
-	return steal_fd(fd);
-}
-
 /* fds 3..3+N-1 must be open: otherwise berth's own fds could land there
  * and be passed into the container. */
 static int check_preserved_fds(int n, berr_t *e)
@@ -115,7 +114,7 @@ char *container_state_for_hooks(const struct container *c, enum container_status
 	return state_oci_json(&c->st, status, false);
 }
 
-static int load_config(const struct create_opts *o, struct container *c, berr_t *e)
+int bundle_load(const struct create_opts *o, struct bundle_config *b, berr_t *e)
 {
 	char bundle[PATH_MAX], rootfs[PATH_MAX];
 	_cleanup_free_ char *config_path = NULL, *root_path = NULL;
@@ -123,20 +122,33 @@ static int load_config(const struct create_opts *o, struct container *c, berr_t 
 	if (!realpath(o->bundle ? o->bundle : ".", bundle))
 		return berr_sys(e, "bundle \"%s\"", o->bundle ? o->bundle : ".");
 	config_path = xasprintf("%s/config.json", bundle);
-	if (read_file(config_path, &c->config_text, NULL, e) < 0)
+	if (read_file(config_path, &b->text, NULL, e) < 0)
 		return -1;
-	if (spec_parse(c->config_text, "config.json", &c->spec, e) < 0 ||
-	    validate_spec(c->spec, o->rootless, e) < 0)
+	if (spec_parse(b->text, "config.json", &b->spec, e) < 0 ||
+	    validate_spec(b->spec, o->rootless, e) < 0)
 		return -1;
-	root_path = c->spec->root.path[0] == '/' ? xstrdup(c->spec->root.path) :
-		    xasprintf("%s/%s", bundle, c->spec->root.path);
+	root_path = b->spec->root.path[0] == '/' ? xstrdup(b->spec->root.path) :
+		    xasprintf("%s/%s", bundle, b->spec->root.path);
 	if (!realpath(root_path, rootfs))
 		return berr_sys(e, "root.path \"%s\"", root_path);
 	if (validate_rootfs(rootfs, e) < 0)
 		return -1;
-	c->st.bundle = xstrdup(bundle);
-	c->st.rootfs = xstrdup(rootfs);
+	b->bundle = xstrdup(bundle);
+	b->rootfs = xstrdup(rootfs);
 	return 0;
+}
+
+static int load_config(const struct create_opts *o, struct container *c, berr_t *e)
+{
+	struct bundle_config b = {0};
+	int ret = bundle_load(o, &b, e);
+
+	/* The container owns what was read, also on failure (container_free). */
+	c->config_text = b.text;
+	c->spec = b.spec;
+	c->st.bundle = b.bundle;
+	c->st.rootfs = b.rootfs;
+	return ret;
 }
 
 static void fill_state(const struct create_opts *o, struct container *c)
@@ -156,6 +168,7 @@ static void fill_state(const struct create_opts *o, struct container *c)
 	st->use_terminal = c->spec->process->terminal;
 	st->annotation_keys = strv_dup(c->spec->annotation_keys);
 	st->annotation_values = strv_dup(c->spec->annotation_values);
+	st->generated_bundle = o->generated_bundle ? xstrdup(o->generated_bundle) : NULL;
 }
 
 static int prepare_init(const struct create_opts *o, struct container *c, berr_t *e)
@@ -172,11 +185,15 @@ static int prepare_init(const struct create_opts *o, struct container *c, berr_t
 	ic->no_pivot = o->no_pivot;
 	ic->no_new_keyring = o->no_new_keyring;
 	ic->rootless = o->rootless;
+	ic->overlay_lower = o->overlay_lower;
+	ic->overlay_upper = o->overlay_upper;
+	ic->overlay_work = o->overlay_work;
+	ic->overlay_userxattr = o->overlay_userxattr;
 	for (int t = 0; t < NS_TYPE_COUNT; t++)
 		ic->ns.fds[t] = -1;
 	if (c->spec->process->terminal) {
 		if (o->console_socket) {
-			ic->console_fd = connect_console_socket(o->console_socket, e);
+			ic->console_fd = unix_connect(o->console_socket, SOCK_STREAM, "--console-socket", e);
 			if (ic->console_fd < 0)
 				return -1;
 		} else if (o->foreground) {
@@ -193,10 +210,27 @@ static int prepare_init(const struct create_opts *o, struct container *c, berr_t
 	return 0;
 }
 
+/* The name of the default cgroup (berth/NAME): the id under the default
+ * root; elsewhere the id is only unique within its --root, so the root's
+ * hash goes with it, or two roots' "c1" would share (and delete) one
+ * cgroup. */
+static char *default_cgroup_name(const char *root, const char *id)
+{
+	_cleanup_free_ char *def = state_default_root();
+	uint32_t h = 2166136261u;
+
+	if (strcmp(root, def) == 0)
+		return xstrdup(id);
+	for (const char *p = root; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return xasprintf("%s-%08x", id, h);
+}
+
 static int make_cgroup(const struct create_opts *o, struct container *c, berr_t *e)
 {
+	_cleanup_free_ char *name = default_cgroup_name(o->root, o->id);
 	struct cgroup_config cfg = {
-		.id = o->id,
+		.id = name,
 		.path = c->spec->linux->cgroups_path,
 		.resources = c->spec->linux->resources,
 		.rootless = o->rootless,
@@ -244,6 +278,10 @@ static void create_abort(struct container *c)
 			berr_free(&e);
 		}
 	}
+	if (c->state_dir_made && net_teardown(&c->sd, &c->st, c->spec, &e) < 0) {
+		log_berr(LOG_WARNING, &e);
+		berr_free(&e);
+	}
 	/* The lifecycle continues at delete, which runs poststop. */
 	if (c->spawned) {
 		_cleanup_free_ char *state = container_state_for_hooks(c, STATUS_STOPPED);
@@ -260,16 +298,20 @@ static int create_steps(const struct create_opts *o, struct container *c, berr_t
 {
 	uint64_t start_time;
 
-	if (load_config(o, c, e) < 0 || prepare_init(o, c, e) < 0 ||
-	    (o->preserve_fds && check_preserved_fds(o->preserve_fds, e) < 0))
+	if (load_config(o, c, e) < 0 || net_plan(o, c, e) < 0 || prepare_init(o, c, e) < 0)
+		return -1;
+	listen_fds_prepare(c->spec, &c->init.preserve_fds);
+	if (c->init.preserve_fds && check_preserved_fds(c->init.preserve_fds, e) < 0)
 		return -1;
 	if (state_dir_create(o->root, o->id, &c->sd, e) < 0)
 		return -1;
 	c->state_dir_made = true;
 	fill_state(o, c);
+	if (notify_prepare(c->spec, c->sd.dirfd, c->sd.path, &c->st.notify_socket, e) < 0)
+		return -1;
 	if (write_file_at(c->sd.dirfd, STATE_CONFIG_FILE, c->config_text, strlen(c->config_text),
 			  O_CREAT | O_EXCL, 0600, e) < 0 ||
-	    state_write(&c->sd, &c->st, e) < 0)
+	    state_write(&c->sd, &c->st, e) < 0 || net_prepare(c, e) < 0)
 		return -1;
 	c->init.start_fd = make_start_socket(&c->sd, e);
 	if (c->init.start_fd < 0 || make_cgroup(o, c, e) < 0 || state_write(&c->sd, &c->st, e) < 0)
@@ -312,12 +354,15 @@ int container_create_internal(const struct create_opts *o, struct container *c, 
 	if (c->init.start_fd >= 0)
 		close(c->init.start_fd);
 	c->init.start_fd = -1;
+	state_dir_unlock(&c->sd);
 	return 0;
 }
 
 void container_free(struct container *c)
 {
 	struct init_ctx *ic = &c->init;
+
+	net_setup_free(c->net);
 
 	if (c->pidfd >= 0)
 		close(c->pidfd);
@@ -396,8 +441,13 @@ int container_start(const char *root, const char *id, berr_t *e)
 			 state_status_name(status));
 		goto out;
 	}
-	if ((st.vm_accel ? vm_container_start(&sd, &st, e) : start_connect(&sd, e)) < 0 ||
-	    run_poststart(&sd, &st, e) < 0)
+	if (st.vm_accel) {
+		if (vm_container_start(&sd, &st, e) < 0)
+			goto out;
+	} else if (start_and_notify(&sd, &st, e) < 0) {
+		goto out;
+	}
+	if (run_poststart(&sd, &st, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -451,8 +501,19 @@ int container_destroy(struct state_dir *sd, const struct container_state *st,
 			return berr_wrap(e, "remove cgroup");
 		berr_free(e);
 	}
+	/* A network piece that cannot be undone (a device whose host name was
+	 * taken meanwhile) must not keep the container from going away. */
+	if (net_teardown(sd, st, spec, e) < 0) {
+		log_berr(LOG_WARNING, e);
+		berr_free(e);
+	}
 	if (spec)
 		hooks_run(spec, HOOK_POSTSTOP, state, true, e);
+	/* run --image: the bundle berth made (config, upper, work, the empty
+	 * mount point; the overlay lived in the container's mount namespace). */
+	if (st->generated_bundle && st->generated_bundle[0] == '/' &&
+	    rm_rf_at(AT_FDCWD, st->generated_bundle, e) < 0)
+		return berr_wrap(e, "remove the container's bundle");
 	return state_dir_remove(sd, e);
 }
 
@@ -492,8 +553,15 @@ int container_delete(const char *root, const char *id, bool force, berr_t *e)
 	int ret = -1;
 
 	memset(&st, 0, sizeof st);
-	if (state_dir_open(root, id, true, &sd, e) < 0)
+	if (state_dir_open(root, id, true, &sd, e) < 0) {
+		/* Engines delete --force after every failed create; what does
+		 * not exist is already deleted (runc answers the same). */
+		if (force && e->errnum == ENOENT) {
+			berr_free(e);
+			ret = 0;
+		}
 		goto out;
+	}
 	if (state_read(&sd, &st, e) < 0) {
 		/* A create that died before writing its state: nothing to run. */
 		if (force && e->errnum == ENOENT) {
@@ -509,6 +577,7 @@ int container_delete(const char *root, const char *id, bool force, berr_t *e)
 				 state_status_name(status));
 			goto out;
 		}
+		net_hold(&st);
 		if (kill_for_delete(&sd, &st, e) < 0)
 			goto out;
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -106,6 +107,11 @@ void ns_plan_close(struct ns_plan *plan)
 	}
 }
 
+void make_undumpable(void)
+{
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int ns_join(int fd, enum spec_ns_type t, berr_t *e)
 {
 	if (setns(fd, ns_table[t].flag) < 0)
@@ -122,9 +128,13 @@ int ns_join_and_unshare(const struct ns_plan *plan, int sync_fd, berr_t *e)
 		return 0;
 	/* The user namespace first: joined namespaces owned by it need its
 	 * capabilities. Otherwise join while berth's privileges still apply,
-	 * and create the user namespace afterwards. */
-	if (plan->fds[NS_USER] >= 0 && ns_join(plan->fds[NS_USER], NS_USER, e) < 0)
-		return -1;
+	 * and create the user namespace afterwards. Its root may trace what
+	 * joins it: undumpable from here on. */
+	if (plan->fds[NS_USER] >= 0) {
+		make_undumpable();
+		if (ns_join(plan->fds[NS_USER], NS_USER, e) < 0)
+			return -1;
+	}
 	for (int t = 0; t < NS_TYPE_COUNT; t++) {
 		if (t == NS_USER || t == NS_PID || plan->fds[t] < 0)
 			continue;
@@ -138,6 +148,7 @@ int ns_join_and_unshare(const struct ns_plan *plan, int sync_fd, berr_t *e)
 		    sync_expect(sync_fd, SYNC_GO, &m, NULL, e) < 0)
 			return -1;
 		free(m);
+		make_undumpable();
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return berr_sys(e, "become root in the user namespace");
 	}

@@ -39,6 +39,8 @@ int ns_join_and_unshare(const struct ns_plan *plan, int sync_fd, berr_t *e);
  * through newuidmap/newgidmap for more. */
 int ns_write_id_maps(pid_t pid, const struct spec_linux *lx, berr_t *e);
 
+/* Keep what joins a container out of reach of ptrace and /proc/PID. */
+void make_undumpable(void);
 /* Join one namespace by fd; errors name the namespace type. */
 int ns_join(int fd, enum spec_ns_type t, berr_t *e);
 

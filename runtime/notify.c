@@ -18,20 +18,6 @@
 #define NOTIFY_DIR "notify"
 #define NOTIFY_CONTAINER_DIR "/run/notify"
 
-static void append_env(struct spec_process *p, const char *kv)
-{
-	size_t klen = strcspn(kv, "="), n = strv_len(p->env);
-
-	for (size_t i = 0; i < n; i++) {
-		if (strncmp(p->env[i], kv, klen) == 0 && p->env[i][klen] == '=') {
-			free(p->env[i]);
-			p->env[i] = xstrdup(kv);
-			return;
-		}
-	}
-	strv_append(&p->env, &n, xstrdup(kv));
-}
-
 int listen_fds_prepare(struct spec *s, int *preserve_fds)
 {
 	const char *v = getenv("LISTEN_FDS");
@@ -44,8 +30,8 @@ int listen_fds_prepare(struct spec *s, int *preserve_fds)
 	 * its namespace, and so the LISTEN_PID of sd_listen_fds(). */
 	*preserve_fds += n;
 	snprintf(buf, sizeof buf, "LISTEN_FDS=%u", (unsigned)n);
-	append_env(s->process, buf);
-	append_env(s->process, "LISTEN_PID=1");
+	spec_process_setenv(s->process, buf);
+	spec_process_setenv(s->process, "LISTEN_PID=1");
 	return 0;
 }
 
@@ -69,7 +55,7 @@ int notify_prepare(struct spec *s, int state_dirfd, const char *state_path, char
 	m->type = xstrdup("bind");
 	m->source = steal_ptr(src);
 	m->options = strv_dup((char *[]){"bind", "nosuid", "noexec", "nodev", NULL});
-	append_env(s->process, "NOTIFY_SOCKET=" NOTIFY_CONTAINER_DIR "/notify.sock");
+	spec_process_setenv(s->process, "NOTIFY_SOCKET=" NOTIFY_CONTAINER_DIR "/notify.sock");
 	*host_socket = xstrdup(v);
 	return 0;
 }

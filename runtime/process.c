@@ -67,17 +67,27 @@ int process_set_rlimits(const struct spec_process *p, berr_t *e)
 	return 0;
 }
 
-int process_set_oom_score_adj(const struct spec_process *p, berr_t *e)
+int process_set_oom_score_adj(const struct spec_process *p, bool rootless, berr_t *e)
 {
+	_cleanup_free_ char *current = NULL;
 	char buf[16];
 	int n;
 
 	if (!p->oom_score_adj.set)
 		return 0;
 	n = snprintf(buf, sizeof buf, "%lld", (long long)p->oom_score_adj.v);
-	if (write_file("/proc/self/oom_score_adj", buf, n, 0, 0, e) < 0)
-		return berr_wrap(e, "process.oomScoreAdj");
-	return 0;
+	if (write_file("/proc/self/oom_score_adj", buf, n, 0, 0, e) == 0)
+		return 0;
+	/* Lowering it needs CAP_SYS_RESOURCE in the initial user namespace,
+	 * which a rootless container never has: it keeps the caller's. */
+	if (rootless && (e->errnum == EACCES || e->errnum == EPERM) &&
+	    read_file("/proc/self/oom_score_adj", &current, NULL, e) == 0) {
+		log_debug("process.oomScoreAdj: %s is below the caller's %s; keeping the caller's",
+			  buf, strtok(current, "\n"));
+		berr_free(e);
+		return 0;
+	}
+	return berr_wrap(e, "process.oomScoreAdj");
 }
 
 int process_set_personality(const struct spec *s, berr_t *e)

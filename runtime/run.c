@@ -28,6 +28,18 @@ static int run_poststart(struct container *c, berr_t *e)
 	return hooks_run(c->spec, HOOK_POSTSTART, state, true, e);
 }
 
+/* Delete the container run made, unless someone deleted it meanwhile. */
+static int destroy_run(struct container *c, berr_t *e)
+{
+	if (state_dir_relock(&c->sd, e) < 0) {
+		if (e->errnum != ENOENT)
+			return -1;
+		berr_free(e);
+		return 0;
+	}
+	return container_destroy(&c->sd, &c->st, c->spec, e);
+}
+
 /* A start that failed leaves a created-then-dead container: remove it. */
 static void abort_run(struct container *c)
 {
@@ -37,7 +49,7 @@ static void abort_run(struct container *c)
 		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
 		waitpid(c->pid, NULL, 0);
 	}
-	if (container_destroy(&c->sd, &c->st, c->spec, &e) < 0) {
+	if (destroy_run(c, &e) < 0) {
 		log_berr(LOG_WARNING, &e);
 		berr_free(&e);
 	}
@@ -96,7 +108,7 @@ int container_run(const struct create_opts *o, int *status, berr_t *e)
 	}
 	*status = wait_status_to_exit(wstatus);
 	c.pid = 0;
-	ret = container_destroy(&c.sd, &c.st, c.spec, e);
+	ret = destroy_run(&c, e);
 out:
 	if (w.notify_fd >= 0)
 		close(w.notify_fd);

@@ -172,32 +172,6 @@ static int add_syscall(scmp_filter_ctx ctx, const struct spec_seccomp_syscall *s
 	return 0;
 }
 
-static int read_memfd(int fd, char **out, size_t *len, berr_t *e)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = xmalloc(cap);
-
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap)
-			buf = xrealloc(buf, cap *= 2);
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return berr_sys(e, "read seccomp filter");
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 /* Everything the compiled program depends on: berth, libseccomp, the
  * kernel (libseccomp probes its API level), and the profile itself. */
 static char *cache_key(const struct spec *s)
@@ -261,11 +235,12 @@ static int compile(const struct spec_seccomp *sp, struct seccomp_plan *plan, ber
 		berr_errno(e, -r, "linux.seccomp: export the filter");
 		goto out;
 	}
-	if (lseek(fd, 0, SEEK_SET) < 0 || read_memfd(fd, &buf, &len, e) < 0) {
-		if (!e->msg)
-			berr_sys(e, "read seccomp filter");
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		berr_sys(e, "seek the seccomp filter");
 		goto out;
 	}
+	if (read_fd(fd, 0, "the seccomp filter", &buf, &len, e) < 0)
+		goto out;
 	plan->insns = (struct sock_filter *)buf;
 	plan->n_insns = len / sizeof(struct sock_filter);
 	ret = 0;
@@ -288,21 +263,6 @@ static int parse_flags(const struct spec_seccomp *sp, unsigned int *flags, berr_
 		*flags |= filter_flags[k].flag;
 	}
 	return 0;
-}
-
-static int connect_listener(const char *path, berr_t *e)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (strlen(path) >= sizeof sun.sun_path)
-		return berr_set(e, ENAMETOOLONG, "linux.seccomp.listenerPath \"%s\" is too long", path);
-	strcpy(sun.sun_path, path);
-	if (fd < 0)
-		return berr_sys(e, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-		return berr_sys(e, "connect to linux.seccomp.listenerPath \"%s\"", path);
-	return steal_fd(fd);
 }
 
 static bool uses_notify(const struct spec_seccomp *sp)
@@ -340,7 +300,8 @@ int seccomp_plan_make(const struct spec *s, const char *cache_root, struct secco
 			goto fail;
 		}
 		plan->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-		plan->listener_fd = connect_listener(sp->listener_path, e);
+		plan->listener_fd = unix_connect(sp->listener_path, SOCK_STREAM,
+						    "linux.seccomp.listenerPath", e);
 		if (plan->listener_fd < 0)
 			goto fail;
 		plan->listener_metadata = xstrdup(sp->listener_metadata ? sp->listener_metadata : "");

@@ -79,7 +79,7 @@ void devices_cgroup_complete(struct spec *s);
 int process_set_hostname(const struct spec *s, berr_t *e);
 int process_set_sysctls(const struct spec *s, berr_t *e);
 int process_set_rlimits(const struct spec_process *p, berr_t *e);
-int process_set_oom_score_adj(const struct spec_process *p, berr_t *e);
+int process_set_oom_score_adj(const struct spec_process *p, bool rootless, berr_t *e);
 int process_set_personality(const struct spec *s, berr_t *e);
 int process_set_scheduling(const struct spec_process *p, berr_t *e);
 int process_set_affinity(const char *cpus, pid_t pid, berr_t *e);

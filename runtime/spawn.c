@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "lifecycle.h"
 #include "namespaces.h"
+#include "net_lifecycle.h"
 #include "sync.h"
 
 static pid_t clone_init(unsigned long flags, int *pidfd)
@@ -93,6 +94,8 @@ static int adopt_init(struct container *c, const char *pid_text, berr_t *e)
 	c->pidfd = syscall(SYS_pidfd_open, c->pid, 0);
 	if (c->pidfd < 0)
 		return berr_sys(e, "pidfd_open %d", c->pid);
+	if (net_after_clone(c, true, e) < 0)
+		return -1;
 	return send_go_with_states(c, e);
 }
 
@@ -155,6 +158,8 @@ static int after_clone(struct container *c, berr_t *e)
 	if ((plan->clone_flags & CLONE_NEWUSER) && ns_write_id_maps(c->pid, c->spec->linux, e) < 0)
 		return berr_wrap(e, "user namespace");
 	if (c->cg && cgroup_enter(c->cg, c->pid, e) < 0)
+		return -1;
+	if (net_after_clone(c, false, e) < 0)
 		return -1;
 	if (send_go_with_states(c, e) < 0)
 		return -1;

@@ -1000,3 +1000,17 @@ const char *spec_annotation(const struct spec *s, const char *key)
 			return s->annotation_values[n];
 	return NULL;
 }
+
+void spec_process_setenv(struct spec_process *p, const char *kv)
+{
+	size_t klen = strcspn(kv, "="), n = strv_len(p->env);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(p->env[i], kv, klen) == 0 && p->env[i][klen] == '=') {
+			free(p->env[i]);
+			p->env[i] = xstrdup(kv);
+			return;
+		}
+	}
+	strv_append(&p->env, &n, xstrdup(kv));
+}

@@ -239,6 +239,9 @@ int spec_ns_from_name(const char *name);
 const char *spec_ns_name(enum spec_ns_type t);
 const char *spec_hook_name(enum spec_hook_kind k);
 
+/* Set KEY=VALUE in a process's env, replacing KEY's previous value. */
+void spec_process_setenv(struct spec_process *p, const char *kv);
+
 /* Look up: the namespace entry of type t, or NULL. */
 const struct spec_namespace *spec_find_ns(const struct spec *s, enum spec_ns_type t);
 /* An annotation's value, or NULL. */

@@ -52,16 +52,38 @@ int state_validate_id(const char *id, berr_t *e)
 	return 0;
 }
 
+bool state_exists(const char *root, const char *id)
+{
+	_cleanup_free_ char *path = NULL;
+	berr_t e = BERR_INIT;
+
+	if (state_validate_id(id, &e) < 0) {
+		berr_free(&e);
+		return false;
+	}
+	path = xasprintf("%s/%s", root, id);
+	return access(path, F_OK) == 0;
+}
+
 static int ensure_root(const char *root, berr_t *e)
 {
+	/* As root, traversable (0711): a container's user namespace root must
+	 * reach what berth binds from the state directory. Rootless, that
+	 * root is the owner. */
+	mode_t mode = geteuid() == 0 ? 0711 : 0700;
 	struct stat st;
 
-	if (mkdir_p(root, 0700, e) < 0)
+	if (mkdir_p(root, mode, e) < 0)
 		return berr_wrap(e, "state root");
 	if (stat(root, &st) < 0)
 		return berr_sys(e, "stat state root \"%s\"", root);
 	if (!S_ISDIR(st.st_mode))
 		return berr_set(e, ENOTDIR, "state root \"%s\" is not a directory", root);
+	/* A shared place like /tmp/berth-UID could have been made by someone
+	 * else to watch or feed our state. */
+	if (st.st_uid != geteuid())
+		return berr_set(e, EPERM, "state root \"%s\" belongs to uid %u, not to uid %u", root,
+				(unsigned)st.st_uid, (unsigned)geteuid());
 	return 0;
 }
 
@@ -96,7 +118,10 @@ int state_dir_create(const char *root, const char *id, struct state_dir *sd, ber
 	sd_init(sd, root, id);
 	if (state_validate_id(id, e) < 0 || ensure_root(root, e) < 0)
 		return -1;
-	if (mkdir(sd->path, 0700) < 0) {
+	/* 0711 as runc: files berth binds into the container (the network's
+	 * /etc files, the notify socket) must be reachable by a user
+	 * namespace's root; the directory itself cannot be listed. */
+	if (mkdir(sd->path, 0711) < 0) {
 		if (errno == EEXIST)
 			return berr_set(e, EEXIST, "container with id \"%s\" already exists", id);
 		return berr_sys(e, "mkdir \"%s\"", sd->path);
@@ -120,6 +145,18 @@ int state_dir_open(const char *root, const char *id, bool lock, struct state_dir
 		return berr_sys(e, "open \"%s\"", sd->path);
 	}
 	return lock ? lock_dir(sd, e) : 0;
+}
+
+void state_dir_unlock(struct state_dir *sd)
+{
+	if (sd->locked && sd->dirfd >= 0)
+		flock(sd->dirfd, LOCK_UN);
+	sd->locked = false;
+}
+
+int state_dir_relock(struct state_dir *sd, berr_t *e)
+{
+	return lock_dir(sd, e);
 }
 
 void state_dir_close(struct state_dir *sd)
@@ -188,6 +225,16 @@ int state_write(struct state_dir *sd, const struct container_state *st, berr_t *
 	json_kv_bool(w, "terminal", st->use_terminal);
 	if (st->vm_accel)
 		json_kv_str(w, "vmAccel", st->vm_accel);
+	if (st->generated_bundle)
+		json_kv_str(w, "generatedBundle", st->generated_bundle);
+	if (st->notify_socket)
+		json_kv_str(w, "notifySocket", st->notify_socket);
+	if (st->net)
+		json_kv_str(w, "net", st->net);
+	if (st->net_helper_pid) {
+		json_kv_i64(w, "netHelperPid", st->net_helper_pid);
+		json_kv_u64(w, "netHelperStartTime", st->net_helper_start);
+	}
 	json_end_map(w);
 	ret = write_file_atomic_at(sd->dirfd, STATE_FILE, json_writer_str(w),
 				   json_writer_len(w), 0600, e);
@@ -200,7 +247,7 @@ int state_read(struct state_dir *sd, struct container_state *st, berr_t *e)
 	_cleanup_free_ char *text = NULL;
 	_cleanup_json_ yajl_val doc = NULL;
 	_cleanup_free_ char *status = NULL;
-	int64_t pid = 0, creator = 0;
+	int64_t pid = 0, creator = 0, helper = 0;
 	yajl_val ann;
 
 	memset(st, 0, sizeof *st);
@@ -225,11 +272,21 @@ int state_read(struct state_dir *sd, struct container_state *st, berr_t *e)
 	    json_field_bool(doc, "", "systemdCgroup", &st->systemd_cgroup, NULL, e) < 0 ||
 	    json_field_bool(doc, "", "ownPidNamespace", &st->own_pid_ns, NULL, e) < 0 ||
 	    json_field_bool(doc, "", "terminal", &st->use_terminal, NULL, e) < 0 ||
-	    json_field_str(doc, "", "vmAccel", false, &st->vm_accel, e) < 0) {
+	    json_field_str(doc, "", "vmAccel", false, &st->vm_accel, e) < 0 ||
+	    json_field_str(doc, "", "generatedBundle", false, &st->generated_bundle, e) < 0 ||
+	    json_field_str(doc, "", "notifySocket", false, &st->notify_socket, e) < 0) {
 		berr_wrap(e, "%s/%s", sd->path, STATE_FILE);
 		state_free(st);
 		return -1;
 	}
+	if (json_field_str(doc, "", "net", false, &st->net, e) < 0 ||
+	    json_field_i64(doc, "", "netHelperPid", false, &helper, NULL, e) < 0 ||
+	    json_field_u64(doc, "", "netHelperStartTime", false, &st->net_helper_start, NULL, e) < 0) {
+		berr_wrap(e, "%s/%s", sd->path, STATE_FILE);
+		state_free(st);
+		return -1;
+	}
+	st->net_helper_pid = helper;
 	ann = json_get(doc, "annotations");
 	if (ann && json_as_str_map(ann, "annotations", &st->annotation_keys,
 				   &st->annotation_values, e) < 0) {
@@ -252,8 +309,11 @@ void state_free(struct container_state *st)
 	free(st->owner);
 	free(st->cgroup_path);
 	free(st->vm_accel);
+	free(st->generated_bundle);
+	free(st->notify_socket);
 	strv_free(st->annotation_keys);
 	strv_free(st->annotation_values);
+	free(st->net);
 	memset(st, 0, sizeof *st);
 }
 

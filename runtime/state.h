@@ -33,7 +33,13 @@ struct container_state {
 	bool own_pid_ns;    /* false: processes may outlive init (kill --all needed) */
 	bool use_terminal;
 	char *vm_accel;     /* VM mode: "kvm" or "tcg"; NULL for a container */
+	char *notify_socket; /* the caller's NOTIFY_SOCKET, proxied by start */
+	char *generated_bundle; /* run --image: removed with the container */
 	char **annotation_keys, **annotation_values;
+	/* runtime/net_lifecycle.c: what delete must undo */
+	char *net;          /* "bridge:NAME", "pasta", "slirp4netns"; NULL: nothing */
+	pid_t net_helper_pid; /* pasta or slirp4netns, ended by pid at delete */
+	uint64_t net_helper_start; /* its start time, against a reused pid */
 };
 
 /* The state directory root: --root, or /run/berth (root) or
@@ -51,6 +57,8 @@ struct state_dir {
 	bool locked;
 };
 
+/* Whether ROOT/ID is a container (a valid id whose directory exists). */
+bool state_exists(const char *root, const char *id);
 /* Create ROOT/ID exclusively ("container with id ... already exists"), locked. */
 int state_dir_create(const char *root, const char *id, struct state_dir *sd, berr_t *e);
 /* Open an existing container's directory; lock it when asked ("container
@@ -58,6 +66,11 @@ int state_dir_create(const char *root, const char *id, struct state_dir *sd, ber
 int state_dir_open(const char *root, const char *id, bool lock, struct state_dir *sd,
 		   berr_t *e);
 void state_dir_close(struct state_dir *sd);
+/* A foreground run holds the directory open for the container's whole life
+ * but must not block kill, pause or delete meanwhile: it unlocks after
+ * create and locks again before it deletes (ENOENT: already deleted). */
+void state_dir_unlock(struct state_dir *sd);
+int state_dir_relock(struct state_dir *sd, berr_t *e);
 /* Remove the directory and everything in it (never crossing a mount). */
 int state_dir_remove(struct state_dir *sd, berr_t *e);
 

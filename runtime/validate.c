@@ -144,7 +144,7 @@ static int validate_linux(const struct spec *s, berr_t *e)
 		_cleanup_free_ char *clean = path_clean(d->path);
 
 		if (!strchr("cbup", d->type))
-			return berr_set(e, EINVAL, "linux.devices[%zu].type: unknown type `%c`", i, d->type);
+			return berr_set(e, EINVAL, "linux.devices[%zu].type: unknown type \"%c\"", i, d->type);
 		if (!str_has_prefix(clean, "/dev/"))
 			return berr_set(e, EINVAL, "linux.devices[%zu].path: \"%s\" is not under /dev", i,
 					d->path);

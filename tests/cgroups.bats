@@ -38,12 +38,13 @@ v2_has() { # CONTROLLER
 	start_sleeper c1
 	pid=$(container_pid c1)
 	dir=$(cgroup_dir "$pid" "")
-	[[ "$dir" == */berth/c1 ]]
+	# berth/ID-HASH under a --root (ids are unique per root only)
+	[[ "$dir" == */berth/c1-* ]]
 	grep -qx "$pid" "$dir/cgroup.procs"
 	for c in memory pids cpu; do
 		v1_has $c || continue
 		dir=$(cgroup_dir "$pid" $c)
-		[[ "$dir" == */berth/c1 ]]
+		[[ "$dir" == */berth/c1-* ]]
 		grep -qx "$pid" "$dir/cgroup.procs"
 	done
 }

@@ -96,9 +96,13 @@ make_traversable() {
 assert_no_leftovers() {
 	local id=$1 d
 	[ ! -e "$ROOT/$id" ] || { echo "state directory $ROOT/$id left behind" >&2; return 1; }
+	# The default cgroup of a container under a --root: berth/ID-HASH
 	for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/pids /sys/fs/cgroup/memory \
 		 /sys/fs/cgroup/cpu /sys/fs/cgroup/devices; do
-		[ ! -e "$d/berth/$id" ] || { echo "cgroup $d/berth/$id left behind" >&2; return 1; }
+		if compgen -G "$d/berth/$id-*" >/dev/null || [ -e "$d/berth/$id" ]; then
+			echo "cgroup $d/berth/$id left behind" >&2
+			return 1
+		fi
 	done
 	if grep -q " $BUNDLE/" /proc/self/mountinfo; then
 		echo "mounts under $BUNDLE left behind" >&2

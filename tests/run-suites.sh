@@ -1,15 +1,19 @@
 #!/bin/bash
 # tests/run-suites.sh: run berth's unit tests and bats suites, print each
 # suite's result and, last, one line "N passed, N failed" summing them all.
-#   run-suites.sh --berth PATH [--example DIR] [--unit "BIN..."] [SUITE.bats...]
+#   run-suites.sh --berth PATH [--example DIR] [--unit "BIN..."]
+#                 [--vm-suites "SUITE.bats..."] [SUITE.bats...]
+# --vm-suites run inside the pure cgroup-v2 test VM (tests/run-in-vm.sh)
+# instead of on this host.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-berth="" example="" unit=""
+berth="" example="" unit="" vm_suites=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--berth) berth=$2; shift 2 ;;
 	--example) example=$2; shift 2 ;;
 	--unit) unit=$2; shift 2 ;;
+	--vm-suites) vm_suites=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -20,6 +24,12 @@ suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
 	mapfile -t suites < <(ls "$here"/*.bats)
 fi
+# What runs in the VM does not also run here.
+for v in $vm_suites; do
+	for i in "${!suites[@]}"; do
+		[ "$(basename "${suites[$i]}")" = "$(basename "$v")" ] && unset 'suites[i]'
+	done
+done
 
 total_pass=0 total_fail=0 total_skip=0
 results=$(mktemp -d)
@@ -67,6 +77,24 @@ for suite in "${suites[@]}"; do
 	unshare -m --propagation private bats --tap "$suite" > "$tap" 2>&1
 	report "$name" "$tap" $?
 done
+
+# The pure cgroup v2 suites, in a throwaway VM: its own summary line counts.
+if [ -n "$vm_suites" ]; then
+	out=$results/vm.out
+	# shellcheck disable=SC2086
+	BERTH=$berth "$here/run-in-vm.sh" $vm_suites > "$out" 2>&1
+	rc=$?
+	sed -n '/passed, .* failed, .* skipped$/s/^/vm: /p' "$out"
+	if read -r p _ f _ < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1) && [ "$rc" -eq 0 -o "$f" -gt 0 ]; then
+		total_pass=$((total_pass + p))
+		total_fail=$((total_fail + f))
+	else
+		total_fail=$((total_fail + 1))
+		echo "vm: the test VM failed (status $rc):"
+		tail -20 "$out" | sed 's/^/    /'
+	fi
+	[ "${f:-1}" -gt 0 ] && grep -A15 -E '^ *not ok' "$out" | sed 's/^/    /'
+fi
 
 echo "skipped: $total_skip (each with its reason in the suite's output)"
 echo "$total_pass passed, $total_fail failed"
