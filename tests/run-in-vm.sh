@@ -66,8 +66,9 @@ config = {
         m("/dev/pts", "devpts", ["newinstance", "ptmxmode=0666", "mode=0620"]),
         m("/dev/shm", "tmpfs", ["mode=1777"]), m("/dev/mqueue", "mqueue"),
         m("/sys", "sysfs"), m("/sys/fs/cgroup", "cgroup2"),
-        m("/tmp", "tmpfs", ["mode=1777"]), m("/run", "tmpfs", ["mode=0755"]),
-        m("/var/tmp", "tmpfs", ["mode=1777"]),
+        # The host's /run holds its runtime state; /tmp stays: the
+        # checkout may live there, and the overlay keeps writes in the VM.
+        m("/run", "tmpfs", ["mode=0755"]),
     ],
     "annotations": {
         "org.berth.vm.rootfs": "9p-overlay",

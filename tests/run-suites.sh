@@ -85,15 +85,20 @@ if [ -n "$vm_suites" ]; then
 	BERTH=$berth "$here/run-in-vm.sh" $vm_suites > "$out" 2>&1
 	rc=$?
 	sed -n '/passed, .* failed, .* skipped$/s/^/vm: /p' "$out"
-	if read -r p _ f _ < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1) && [ "$rc" -eq 0 -o "$f" -gt 0 ]; then
-		total_pass=$((total_pass + p))
-		total_fail=$((total_fail + f))
-	else
-		total_fail=$((total_fail + 1))
-		echo "vm: the test VM failed (status $rc):"
-		tail -20 "$out" | sed 's/^/    /'
+	if ! read -r p _ f _ < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1); then
+		p=0 f=1
 	fi
-	[ "${f:-1}" -gt 0 ] && grep -A15 -E '^ *not ok' "$out" | sed 's/^/    /'
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	if [ "$f" -gt 0 ]; then
+		echo "vm: failures (run-in-vm.sh status $rc):"
+		if grep -q -E '^ *not ok' "$out"; then
+			grep -A15 -E '^ *not ok' "$out" | sed 's/^/    /'
+		else
+			tail -20 "$out" | sed 's/^/    /'
+		fi
+	fi
 fi
 
 echo "skipped: $total_skip (each with its reason in the suite's output)"
