@@ -20,6 +20,7 @@ int cmd_spec(struct global_opts *g, int argc, char **argv)
 		{0},
 	};
 	struct spec_defaults d = {0};
+	struct id_maps self;
 	_cleanup_free_ char **pos = NULL;
 	_cleanup_free_ char *json = NULL, *path = NULL;
 	berr_t e = BERR_INIT;
@@ -34,9 +35,11 @@ int cmd_spec(struct global_opts *g, int argc, char **argv)
 	}
 	d.rootless = rootless;
 	d.terminal = true;
-	d.host_uid = geteuid();
-	d.host_gid = getegid();
+	/* As runc's: the caller alone, which needs no helper. */
+	idmap_self(&self);
+	d.idmaps = &self;
 	json = spec_default_json(&d);
+	id_maps_free(&self);
 	path = xasprintf("%s/config.json", bundle);
 	if (write_file(path, json, strlen(json), O_CREAT | O_EXCL, 0644, &e) < 0) {
 		if (e.errnum == EEXIST)

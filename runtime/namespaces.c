@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "namespaces.h"
@@ -160,94 +161,10 @@ int ns_join_and_unshare(const struct ns_plan *plan, int sync_fd, berr_t *e)
 	return 0;
 }
 
-/* ---- id maps ---- */
-
-static char *format_map(const struct spec_id_mapping *m, size_t n)
-{
-	char *out = xstrdup("");
-
-	for (size_t i = 0; i < n; i++) {
-		char *next = xasprintf("%s%u %u %u\n", out, m[i].container_id,
-				       m[i].host_id, m[i].size);
-
-		free(out);
-		out = next;
-	}
-	return out;
-}
-
-static int write_proc_file(pid_t pid, const char *name, const char *data, berr_t *e)
-{
-	char path[64];
-
-	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-	if (write_file(path, data, strlen(data), 0, 0, e) < 0)
-		return berr_wrap(e, "write %s", name);
-	return 0;
-}
-
-/* newuidmap PID ID HOSTID SIZE ... : the setuid helpers check /etc/subuid. */
-static int run_idmap_helper(const char *helper, pid_t pid,
-			    const struct spec_id_mapping *m, size_t n, berr_t *e)
-{
-	size_t argc = 0;
-	_cleanup_strv_ char **argv = NULL;
-	pid_t child;
-	int status;
-
-	strv_append(&argv, &argc, xstrdup(helper));
-	strv_append(&argv, &argc, xasprintf("%d", (int)pid));
-	for (size_t i = 0; i < n; i++) {
-		strv_append(&argv, &argc, xasprintf("%u", m[i].container_id));
-		strv_append(&argv, &argc, xasprintf("%u", m[i].host_id));
-		strv_append(&argv, &argc, xasprintf("%u", m[i].size));
-	}
-	child = fork();
-	if (child < 0)
-		return berr_sys(e, "fork %s", helper);
-	if (child == 0) {
-		execvp(helper, argv);
-		_exit(127);
-	}
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			return berr_sys(e, "wait for %s", helper);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return berr_set(e, ENOENT, "%s not found (install the uidmap package)", helper);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return berr_set(e, EPERM,
-				"%s failed: the requested mappings are not allowed for this user (see /etc/subuid and /etc/subgid)",
-				helper);
-	return 0;
-}
-
-static bool maps_only_self(const struct spec_id_mapping *m, size_t n, uint32_t self)
-{
-	return n == 1 && m[0].size == 1 && m[0].host_id == self;
-}
-
 int ns_write_id_maps(pid_t pid, const struct spec_linux *lx, berr_t *e)
 {
-	_cleanup_free_ char *uids = format_map(lx->uid_mappings, lx->n_uid_mappings);
-	_cleanup_free_ char *gids = format_map(lx->gid_mappings, lx->n_gid_mappings);
-	bool root = geteuid() == 0;
+	struct id_maps m = {lx->uid_mappings, lx->gid_mappings, lx->n_uid_mappings,
+			    lx->n_gid_mappings};
 
-	if (root || maps_only_self(lx->gid_mappings, lx->n_gid_mappings, getegid())) {
-		/* Unprivileged writers must deny setgroups before gid_map. */
-		if (!root && write_proc_file(pid, "setgroups", "deny", e) < 0)
-			return -1;
-		if (lx->n_gid_mappings && write_proc_file(pid, "gid_map", gids, e) < 0)
-			return -1;
-	} else if (run_idmap_helper("newgidmap", pid, lx->gid_mappings,
-				    lx->n_gid_mappings, e) < 0) {
-		return -1;
-	}
-	if (root || maps_only_self(lx->uid_mappings, lx->n_uid_mappings, geteuid())) {
-		if (lx->n_uid_mappings && write_proc_file(pid, "uid_map", uids, e) < 0)
-			return -1;
-	} else if (run_idmap_helper("newuidmap", pid, lx->uid_mappings,
-				    lx->n_uid_mappings, e) < 0) {
-		return -1;
-	}
-	return 0;
+	return idmap_write(pid, &m, e);
 }

@@ -189,7 +189,7 @@ static int opt_i64_field(yajl_val obj, const char *path, const char *key,
 
 static int parse_id_mapping(yajl_val v, const char *path, void *item, berr_t *e)
 {
-	struct spec_id_mapping *m = item;
+	struct id_mapping *m = item;
 
 	if (json_field_u32(v, path, "containerID", true, &m->container_id, NULL, e) < 0 ||
 	    json_field_u32(v, path, "hostID", true, &m->host_id, NULL, e) < 0 ||

@@ -11,22 +11,20 @@
 
 #include "cgroups/cgroups.h"
 #include "common/error.h"
+#include "common/idmap.h"
 #include "common/optional.h"
 
 /* -std=gnu11 predefines `linux` as 1, which would turn the member
  * `struct spec *->linux` below into a syntax error. */
 #undef linux
 
-struct spec_id_mapping {
-	uint32_t container_id, host_id, size;
-};
 
 struct spec_mount {
 	char *destination; /* required */
 	char *type;        /* may be NULL */
 	char *source;      /* may be NULL */
 	char **options;    /* NULL-terminated, may be NULL */
-	struct spec_id_mapping *uid_mappings, *gid_mappings; /* idmapped mounts */
+	struct id_mapping *uid_mappings, *gid_mappings; /* idmapped mounts */
 	size_t n_uid_mappings, n_gid_mappings;
 };
 
@@ -184,7 +182,7 @@ struct spec_intel_rdt {
 struct spec_linux {
 	struct spec_namespace *namespaces;
 	size_t n_namespaces;
-	struct spec_id_mapping *uid_mappings, *gid_mappings;
+	struct id_mapping *uid_mappings, *gid_mappings;
 	size_t n_uid_mappings, n_gid_mappings;
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_device *devices;

@@ -115,15 +115,18 @@ static void write_mounts(struct json_writer *w, bool rootless)
 	json_end_array(w);
 }
 
-static void write_mapping(struct json_writer *w, const char *key, unsigned host)
+static void write_mapping(struct json_writer *w, const char *key, const struct id_mapping *m,
+			  size_t n)
 {
 	json_key(w, key);
 	json_begin_array(w);
-	json_begin_map(w);
-	json_kv_u64(w, "containerID", 0);
-	json_kv_u64(w, "hostID", host);
-	json_kv_u64(w, "size", 1);
-	json_end_map(w);
+	for (size_t i = 0; i < n; i++) {
+		json_begin_map(w);
+		json_kv_u64(w, "containerID", m[i].container_id);
+		json_kv_u64(w, "hostID", m[i].host_id);
+		json_kv_u64(w, "size", m[i].size);
+		json_end_map(w);
+	}
 	json_end_array(w);
 }
 
@@ -134,8 +137,8 @@ static void write_linux(struct json_writer *w, const struct spec_defaults *d)
 	json_key(w, "linux");
 	json_begin_map(w);
 	if (d->rootless) {
-		write_mapping(w, "uidMappings", d->host_uid);
-		write_mapping(w, "gidMappings", d->host_gid);
+		write_mapping(w, "uidMappings", d->idmaps->uid, d->idmaps->n_uid);
+		write_mapping(w, "gidMappings", d->idmaps->gid, d->idmaps->n_gid);
 	} else {
 		json_key(w, "resources");
 		json_begin_map(w);

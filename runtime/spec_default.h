@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/idmap.h"
+
 struct spec_defaults {
 	bool rootless;          /* user namespace mapping the caller, no cgroup limits */
 	bool terminal;
@@ -19,8 +21,7 @@ struct spec_defaults {
 	const char *hostname;   /* NULL: "berth" */
 	const char *stop_signal; /* annotation org.opencontainers.image.stopSignal */
 	char *const *annotation_keys, *const *annotation_values;
-	uid_t host_uid;         /* rootless: the ids mapped to 0 */
-	gid_t host_gid;
+	const struct id_maps *idmaps; /* rootless: the user namespace's maps */
 };
 
 /* The config as pretty-printed JSON; malloc'd. */

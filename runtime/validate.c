@@ -90,6 +90,35 @@ static int validate_process(const struct spec *s, berr_t *e)
 	return 0;
 }
 
+/* The process's ids must exist in the new user namespace; setgid to an
+ * unmapped gid would fail with a bare EINVAL much later. */
+static int validate_user_mapped(const struct spec *s, berr_t *e)
+{
+	const struct spec_linux *lx = s->linux;
+	const struct spec_user *u = s->process ? &s->process->user : NULL;
+
+	if (!u)
+		return 0;
+	if (!idmap_contains(lx->uid_mappings, lx->n_uid_mappings, u->uid))
+		return berr_set(e, EINVAL, "process.user.uid: %u is not mapped by linux.uidMappings",
+				u->uid);
+	if (!idmap_contains(lx->gid_mappings, lx->n_gid_mappings, u->gid))
+		return berr_set(e, EINVAL, "process.user.gid: %u is not mapped by linux.gidMappings",
+				u->gid);
+	for (size_t i = 0; i < u->n_additional_gids; i++)
+		if (!idmap_contains(lx->gid_mappings, lx->n_gid_mappings, u->additional_gids[i]))
+			return berr_set(e, EINVAL,
+					"process.user.additionalGids[%zu]: %u is not mapped by linux.gidMappings",
+					i, u->additional_gids[i]);
+	/* Unprivileged, a gid map of only the caller's gid is written after
+	 * denying setgroups. */
+	if (geteuid() != 0 && u->n_additional_gids && lx->n_gid_mappings == 1 &&
+	    lx->gid_mappings[0].size == 1 && lx->gid_mappings[0].host_id == getegid())
+		return berr_set(e, EPERM,
+				"process.user.additionalGids: setgroups is denied in a user namespace that maps only the caller's gid; map a subordinate range (/etc/subgid) or drop them");
+	return 0;
+}
+
 static int validate_namespaces(const struct spec *s, bool rootless, berr_t *e)
 {
 	const struct spec_linux *lx = s->linux;
@@ -111,6 +140,8 @@ static int validate_namespaces(const struct spec *s, bool rootless, berr_t *e)
 	if (rootless && !userns)
 		return berr_set(e, EPERM,
 				"linux.namespaces: a rootless container needs a user namespace");
+	if (userns && !user->path && validate_user_mapped(s, e) < 0)
+		return -1;
 	if ((lx->time_monotonic.set || lx->time_boottime.set)) {
 		const struct spec_namespace *t = spec_find_ns(s, NS_TIME);
 

@@ -8,7 +8,7 @@ VM_INIT := $(BUILD)/berth-vm-init
 VM_GUEST_SRCS := $(wildcard vm/guest/*.c) runtime/process.c runtime/caps.c \
 	runtime/seccomp.c runtime/seccomp_cache.c runtime/spec.c runtime/process_tables.c \
 	runtime/sync.c \
-	cgroups/resources.c $(wildcard common/*.c)
+	cgroups/resources.c $(filter-out common/idmap.c,$(wildcard common/*.c))
 VM_GUEST_OBJS := $(VM_GUEST_SRCS:%.c=$(BUILD)/guest/%.o)
 VM_GUEST_LIBS := -l:libseccomp.a -l:libcap.a -l:libyajl_s.a
 VM_DEBS := qemu-system-x86 linux-image-amd64 squashfs-tools cpio
