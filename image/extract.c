@@ -266,7 +266,7 @@ static int copy_lower_dir_meta(struct extractor *x, int dfd, const char *path, b
 	}
 	if (fstat(lfd, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
-	if (!x->o.rootless && fchown(dfd, st.st_uid, st.st_gid) < 0)
+	if (x->o.owners != OWNERS_XATTR && fchown(dfd, st.st_uid, st.st_gid) < 0)
 		return berr_sys(e, "chown \"%s\"", path);
 	if (fchmod(dfd, st.st_mode & 07777) < 0)
 		return berr_sys(e, "chmod \"%s\"", path);
@@ -506,8 +506,12 @@ static int apply_owner(struct extractor *x, struct archive_entry *en, int fd, in
 	size_t n;
 	int r;
 
-	if (!x->o.rootless) {
+	if (x->o.owners != OWNERS_XATTR) {
 		r = fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+		if (r < 0 && errno == EINVAL && x->o.owners == OWNERS_USERNS)
+			return berr_set(e, EINVAL,
+					"\"%s\" belongs to %u:%u, which the user namespace does not map: give the user a larger range in /etc/subuid and /etc/subgid",
+					path, (unsigned)uid, (unsigned)gid);
 		if (r < 0)
 			return berr_sys(e, "chown \"%s\" to %u:%u", path, (unsigned)uid, (unsigned)gid);
 		return 0;
@@ -707,7 +711,7 @@ static int make_node(struct extractor *x, struct archive_entry *en, int pfd, con
 	struct timespec ts[2];
 	bool kept;
 
-	if (type != AE_IFIFO && x->o.rootless) {
+	if (type != AE_IFIFO && x->o.owners != OWNERS_CHOWN) {
 		if (!x->st.devices_skipped)
 			log_warn("unprivileged unpack: device nodes are skipped (first: \"%s\")", path);
 		x->st.devices_skipped++;
@@ -766,10 +770,10 @@ static int copy_from_lower(struct extractor *x, int lowerfd, const char *target,
 			return berr_sys(e, "copy \"%s\" to \"%s\"", target, path);
 		left -= c;
 	}
-	if (!x->o.rootless && fchown(dst, st.st_uid, st.st_gid) < 0)
+	if (x->o.owners != OWNERS_XATTR && fchown(dst, st.st_uid, st.st_gid) < 0)
 		return berr_sys(e, "chown \"%s\"", path);
 	n = fgetxattr(src, ROOTLESS_XATTR, value, sizeof value);
-	if (x->o.rootless && n > 0 && fsetxattr(dst, ROOTLESS_XATTR, value, n, 0) < 0)
+	if (x->o.owners == OWNERS_XATTR && n > 0 && fsetxattr(dst, ROOTLESS_XATTR, value, n, 0) < 0)
 		return berr_sys(e, "set xattr on \"%s\"", path);
 	if ((st.st_mode & 07000) && fchmod(dst, st.st_mode & 07777) < 0)
 		return berr_sys(e, "chmod \"%s\"", path);
@@ -937,7 +941,8 @@ static int whiteout_overlay(struct extractor *x, enum whiteout_kind kind, char *
 	int pfd;
 
 	if (kind == WHITEOUT_OPAQUE) {
-		const char *key = x->o.rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+		const char *key = x->o.owners == OWNERS_CHOWN ? "trusted.overlay.opaque"
+								 : "user.overlay.opaque";
 
 		dfd = open_dir(x, target, true, O_RDONLY | O_DIRECTORY, e);
 		if (dfd < 0)

@@ -47,7 +47,7 @@ void runtime_copy(struct image_runtime *dst, const struct image_runtime *src)
 static int unpack_layers(struct image *img, int rootfd, const struct image_opts *o, berr_t *e)
 {
 	struct extract_opts xo = {
-		.rootless = o->rootless,
+		.owners = o->rootless ? OWNERS_XATTR : OWNERS_CHOWN,
 		.max_bytes = o->max_bytes ? o->max_bytes : IMAGE_DEFAULT_MAX_BYTES,
 		.max_entries = o->max_entries ? o->max_entries : IMAGE_DEFAULT_MAX_ENTRIES,
 	};

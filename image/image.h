@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/idmap.h"
 
 /* Defaults of the limits that turn a decompression bomb into an error. */
 #define IMAGE_DEFAULT_MAX_BYTES (64ull << 30)
@@ -27,6 +28,10 @@
 struct image_opts {
 	bool quiet;              /* no progress bar even on a terminal */
 	bool rootless;           /* no chown/mknod: owners go to user.rootlesscontainers */
+	/* The store only: unpack in a user namespace with these maps (rootless
+	 * with subordinate ids): owners chowned to the mapped ids, no device
+	 * nodes. The store remembers its maps and refuses others. */
+	const struct id_maps *userns;
 	uint64_t max_bytes;      /* of file data per unpack; 0: the default */
 	uint64_t max_entries;    /* tar entries per unpack; 0: the default */
 };

@@ -146,9 +146,14 @@ int source_open_stream(struct source *s, const char *member, struct blob_stream 
 
 /* ---- extract.c: one tar entry at a time, inside a root ---- */
 
+/* How file owners are kept: chown as root; unprivileged, in the
+ * user.rootlesscontainers xattr (umoci's convention); or chown inside a user
+ * namespace mapping subordinate ids (no device nodes, user.overlay.*). */
+enum extract_owners { OWNERS_CHOWN, OWNERS_XATTR, OWNERS_USERNS };
+
 struct extract_opts {
 	bool overlay;            /* store form: whiteouts as overlayfs sees them */
-	bool rootless;
+	enum extract_owners owners;
 	uint64_t max_bytes, max_entries;
 	/* Store form: the layers below (top first), for what a layer refers
 	 * to without carrying it (missing parent directories, hard links). */

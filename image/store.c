@@ -482,7 +482,7 @@ static int unpack_into(struct unpack_ctx *c, size_t i, int rootfd, bool independ
 	_cleanup_free_ char *what = xasprintf("layer %s", dname);
 	struct extract_opts xo = {
 		.overlay = true,
-		.rootless = c->o->rootless,
+		.owners = c->o->userns ? OWNERS_USERNS : c->o->rootless ? OWNERS_XATTR : OWNERS_CHOWN,
 		.max_bytes = c->o->max_bytes ? c->o->max_bytes : IMAGE_DEFAULT_MAX_BYTES,
 		.max_entries = c->o->max_entries ? c->o->max_entries : IMAGE_DEFAULT_MAX_ENTRIES,
 		.lowerfds = independent ? NULL : c->layerfds,
@@ -795,6 +795,70 @@ out:
 	return ret;
 }
 
+/* STORE/owners says how the store's files keep their owners; layers of one
+ * kind are useless (or wrong) under another, so a store keeps one. */
+static char *owners_mode(const struct image_opts *o)
+{
+	_cleanup_free_ char *maps = o->userns ? idmap_format(o->userns) : NULL;
+
+	if (maps)
+		return xasprintf("userns %s\n", maps);
+	return xstrdup(o->rootless ? "xattr\n" : "chown\n");
+}
+
+static int check_owners(int storefd, const char *store, const struct image_opts *o, berr_t *e)
+{
+	_cleanup_free_ char *want = owners_mode(o), *have = NULL;
+
+	if (read_file_at(storefd, "owners", &have, NULL, e) < 0) {
+		if (e->errnum != ENOENT)
+			return -1;
+		berr_free(e);
+		return write_file_atomic_at(storefd, "owners", want, strlen(want), 0600, e);
+	}
+	if (strcmp(have, want) == 0)
+		return 0;
+	have[strcspn(have, "\n")] = want[strcspn(want, "\n")] = '\0';
+	return berr_set(e, EINVAL,
+			"image store \"%s\" keeps file owners as \"%s\", this berth needs \"%s\" (the user's /etc/subuid or /etc/subgid ranges changed?): use another --store, or remove this one (its files may belong to subordinate ids: unshare --map-root-user --map-auto rm -rf %s)",
+			store, have, want, store);
+}
+
+struct userns_prepare {
+	struct image *img;
+	int storefd;
+	const char *store;
+	const struct image_opts *o;
+};
+
+static int prepare_child(void *arg, berr_t *e)
+{
+	struct userns_prepare *p = arg;
+	struct image_prepared out = {0};
+	int ret = prepare_slow(p->img, p->storefd, p->store, p->o, &out, e);
+
+	image_prepared_free(&out);
+	return ret;
+}
+
+/* Rootless with subordinate ids: the layers are unpacked as root of a user
+ * namespace with the container's maps, so that their owners are the ids
+ * the container sees. The child writes the record; it is the answer. */
+static int prepare_in_userns(struct image *img, int storefd, const char *store,
+			     const struct image_opts *o, struct image_prepared *out, berr_t *e)
+{
+	struct userns_prepare p = {img, storefd, store, o};
+
+	memset(out, 0, sizeof *out);
+	if (idmap_run_in_userns(o->userns, prepare_child, &p, e) < 0)
+		return -1;
+	if (record_load(storefd, store, &img->top.digest, out) < 0)
+		return berr_set(e, EIO, "image store \"%s\": the record of the unpack cannot be read",
+				store);
+	out->from_record = false;
+	return 0;
+}
+
 int image_store_prepare(const char *store, const char *ref, const struct image_opts *o,
 			struct image_prepared *out, berr_t *e)
 {
@@ -806,7 +870,7 @@ int image_store_prepare(const char *store, const char *ref, const struct image_o
 	int ret;
 
 	memset(out, 0, sizeof *out);
-	if (store_open(store, &abs, &storefd, e) < 0)
+	if (store_open(store, &abs, &storefd, e) < 0 || check_owners(storefd, abs, o, e) < 0)
 		return -1;
 	if (image_top_digest(ref, &top, &miss) == 0 && record_load(storefd, abs, &top, out) == 0) {
 		log_debug("image %s: from the store's record (%s-%s)", ref, digest_alg_name(top.alg),
@@ -816,7 +880,10 @@ int image_store_prepare(const char *store, const char *ref, const struct image_o
 	berr_free(&miss);
 	if (image_open(ref, &img, e) < 0)
 		return -1;
-	ret = prepare_slow(img, storefd, abs, o, out, e);
+	if (o->userns)
+		ret = prepare_in_userns(img, storefd, abs, o, out, e);
+	else
+		ret = prepare_slow(img, storefd, abs, o, out, e);
 	if (ret < 0)
 		image_prepared_free(out);
 	image_free(img);

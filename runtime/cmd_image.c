@@ -46,7 +46,16 @@ static char *make_config(const struct image_runtime *rt, void *arg)
 {
 	struct unpack_config *uc = arg;
 
-	return image_config_json(rt, uc->rootless, NULL, false, uc->e);
+	struct id_maps self;
+	char *json;
+
+	if (!uc->rootless)
+		return image_config_json(rt, NULL, NULL, false, uc->e);
+	/* The unpacked files belong to the caller: only it can be mapped. */
+	idmap_self(&self);
+	json = image_config_json(rt, &self, NULL, false, uc->e);
+	id_maps_free(&self);
+	return json;
 }
 
 static int image_unpack(struct global_opts *g, int argc, char **argv)

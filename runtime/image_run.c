@@ -61,15 +61,16 @@ static char *writable_root(char *json, berr_t *e)
 	return out;
 }
 
-char *image_config_json(const struct image_runtime *rt, bool rootless, char *const *cmd,
-			bool terminal, berr_t *e)
+char *image_config_json(const struct image_runtime *rt, const struct id_maps *rootless,
+			char *const *cmd, bool terminal, berr_t *e)
 {
 	_cleanup_strv_ char **args = join_args(rt, cmd);
 	_cleanup_strv_ char **env = strv_dup(rt->env);
 	_cleanup_free_ char *json = NULL;
 	size_t n = strv_len(env);
 	struct spec_defaults d = {
-		.rootless = rootless,
+		.rootless = rootless != NULL,
+		.idmaps = rootless,
 		.terminal = terminal,
 		.cwd = rt->cwd && *rt->cwd ? rt->cwd : "/",
 		.uid = rt->uid,
@@ -79,8 +80,6 @@ char *image_config_json(const struct image_runtime *rt, bool rootless, char *con
 		.stop_signal = rt->stop_signal,
 		.annotation_keys = rt->label_keys,
 		.annotation_values = rt->label_values,
-		.host_uid = geteuid(),
-		.host_gid = getegid(),
 	};
 
 	/* Nothing to run: `image unpack` keeps berth's default ("sh"), run
@@ -164,20 +163,20 @@ static int bundle_dir(const char *store, const struct create_opts *o,
 	return make_bundle_dir(store, o, io, dir, e);
 }
 
-static void remove_dir(const char *dir)
+static void remove_dir(const char *dir, const struct id_maps *m)
 {
 	berr_t e = BERR_INIT;
 
-	if (rm_rf_at(AT_FDCWD, dir, &e) < 0)
+	if (idmap_rm_rf(dir, m, &e) < 0)
 		log_berr(LOG_WARNING, &e);
 	berr_free(&e);
 }
 
 static int write_bundle(const char *dir, const struct image_prepared *prep,
-			const struct create_opts *o, const struct image_run_opts *io, berr_t *e)
+			const struct id_maps *maps, const struct image_run_opts *io, berr_t *e)
 {
 	static char *const no_cmd[] = {NULL};
-	_cleanup_free_ char *json = image_config_json(&prep->rt, o->rootless,
+	_cleanup_free_ char *json = image_config_json(&prep->rt, maps,
 						      io->cmd ? io->cmd : no_cmd, io->tty, e);
 	_cleanup_free_ char *path = xasprintf("%s/config.json", dir);
 
@@ -198,24 +197,75 @@ static void warn_platform(const char *ref, const struct image_runtime *rt)
 			 rt->architecture, host.os, host.architecture);
 }
 
+/* Rootless: the caller as 0 and its subordinate ranges from 1 on, when it
+ * has them (the layers are then unpacked with those owners); the caller
+ * alone otherwise. Root asking for --rootless: root alone. */
+static int rootless_maps(const struct create_opts *o, struct id_maps *m,
+			 struct image_opts *iopts, berr_t *e)
+{
+	memset(m, 0, sizeof *m);
+	if (!o->rootless)
+		return 0;
+	if (geteuid() == 0) {
+		idmap_self(m);
+		return 0;
+	}
+	if (idmap_rootless_default(m, e) < 0)
+		return -1;
+	if (idmap_has_subordinate(m))
+		iopts->userns = m;
+	return 0;
+}
+
+/* Before anything is made: the image's user must exist in the user
+ * namespace, or setgid fails deep in the container's set-up. */
+static int check_image_user(const struct image_runtime *rt, const struct id_maps *m,
+			    berr_t *e)
+{
+	bool ok = idmap_contains(m->uid, m->n_uid, rt->uid) &&
+		  idmap_contains(m->gid, m->n_gid, rt->gid);
+	const char *user = rt->user && *rt->user ? rt->user : "root";
+
+	for (size_t i = 0; ok && i < rt->n_additional_gids; i++)
+		ok = idmap_contains(m->gid, m->n_gid, rt->additional_gids[i]) &&
+		     idmap_has_subordinate(m);
+	if (ok)
+		return 0;
+	if (!idmap_has_subordinate(m))
+		return berr_set(e, EPERM,
+				"the image runs as user \"%s\" (uid %u, gid %u%s), but this rootless user namespace maps only uid and gid 0 to you: give your user ranges in /etc/subuid and /etc/subgid (usermod --add-subuids/--add-subgids) and install newuidmap (package uidmap)",
+				user, rt->uid, rt->gid,
+				rt->n_additional_gids ? ", with supplementary groups" : "");
+	return berr_set(e, EPERM,
+			"the image runs as user \"%s\" (uid %u, gid %u), beyond the ids your /etc/subuid and /etc/subgid ranges map (%llu uids, %llu gids)",
+			user, rt->uid, rt->gid, (unsigned long long)idmap_span(m->uid, m->n_uid),
+			(unsigned long long)idmap_span(m->gid, m->n_gid));
+}
+
 int image_run(struct create_opts *o, const struct image_run_opts *io, int *status, berr_t *e)
 {
 	struct image_opts iopts = {.quiet = io->quiet, .rootless = geteuid() != 0};
 	struct image_prepared prep;
 	_cleanup_free_ char *store_alloc = NULL, *dir = NULL, *upper = NULL, *work = NULL;
 	const char *store = io->store;
-	int ret;
+	struct id_maps maps;
+	int ret = -1;
 
+	if (rootless_maps(o, &maps, &iopts, e) < 0)
+		return -1;
 	if (!store)
 		store = store_alloc = image_store_default();
-	if (image_store_prepare(store, io->ref, &iopts, &prep, e) < 0)
-		return berr_wrap(e, "image %s", io->ref);
+	if (image_store_prepare(store, io->ref, &iopts, &prep, e) < 0) {
+		berr_wrap(e, "image %s", io->ref);
+		goto out_maps;
+	}
 	warn_platform(io->ref, &prep.rt);
-	if (bundle_dir(store, o, io, &dir, e) < 0 || write_bundle(dir, &prep, o, io, e) < 0) {
+	if ((o->rootless && check_image_user(&prep.rt, &maps, e) < 0) ||
+	    bundle_dir(store, o, io, &dir, e) < 0 ||
+	    write_bundle(dir, &prep, o->rootless ? &maps : NULL, io, e) < 0) {
 		if (dir)
-			remove_dir(dir);
-		image_prepared_free(&prep);
-		return -1;
+			remove_dir(dir, &maps);
+		goto out;
 	}
 	if (io->rw_in_store) {
 		upper = xasprintf("%s/upper", dir);
@@ -231,10 +281,13 @@ int image_run(struct create_opts *o, const struct image_run_opts *io, int *statu
 	ret = container_run(o, status, e);
 	/* Gone already when the container got as far as destroy. */
 	if (ret < 0)
-		remove_dir(dir);
+		remove_dir(dir, &maps);
 	o->bundle = NULL;
 	o->overlay_lower = NULL;
 	o->overlay_upper = o->overlay_work = o->generated_bundle = NULL;
+out:
 	image_prepared_free(&prep);
+out_maps:
+	id_maps_free(&maps);
 	return ret;
 }

@@ -13,9 +13,10 @@
  * image's args (Entrypoint + Cmd, or Entrypoint + cmd when cmd has
  * elements), env, cwd, user, Labels and StopSignal as annotations, and a
  * writable root. cmd NULL (image unpack): an image with nothing to run gets
- * the default "sh"; cmd non-NULL (run): NULL and *e set. */
-char *image_config_json(const struct image_runtime *rt, bool rootless, char *const *cmd,
-			bool terminal, berr_t *e);
+ * the default "sh"; cmd non-NULL (run): NULL and *e set. rootless: the
+ * user namespace's maps, NULL for none. */
+char *image_config_json(const struct image_runtime *rt, const struct id_maps *rootless,
+			char *const *cmd, bool terminal, berr_t *e);
 
 struct image_run_opts {
 	const char *ref;

@@ -481,6 +481,18 @@ static void wait_gone(const struct container_state *st, int ms)
 	close(pidfd);
 }
 
+/* A writable layer on disk holds files of the container's ids, which a
+ * rootless caller may only remove inside the container's mapping. */
+static int remove_generated_bundle(const char *dir, const struct spec *spec, berr_t *e)
+{
+	struct id_maps m = {0};
+
+	if (spec && spec->linux)
+		m = (struct id_maps){spec->linux->uid_mappings, spec->linux->gid_mappings,
+				     spec->linux->n_uid_mappings, spec->linux->n_gid_mappings};
+	return idmap_rm_rf(dir, &m, e);
+}
+
 int container_destroy(struct state_dir *sd, const struct container_state *st,
 		      const struct spec *spec, berr_t *e)
 {
@@ -512,7 +524,7 @@ int container_destroy(struct state_dir *sd, const struct container_state *st,
 	/* run --image: the bundle berth made (config, upper, work, the empty
 	 * mount point; the overlay lived in the container's mount namespace). */
 	if (st->generated_bundle && st->generated_bundle[0] == '/' &&
-	    rm_rf_at(AT_FDCWD, st->generated_bundle, e) < 0)
+	    remove_generated_bundle(st->generated_bundle, spec, e) < 0)
 		return berr_wrap(e, "remove the container's bundle");
 	return state_dir_remove(sd, e);
 }

@@ -18,6 +18,12 @@ setup_file() {
 		RL_SUB=$(( 1000000 + (RL_UID % 1000) * 65536 ))
 		usermod --add-subuids "$RL_SUB-$((RL_SUB + 65535))" --add-subgids "$RL_SUB-$((RL_SUB + 65535))" "$RL_USER"
 	fi
+	# Images for run --image (layout tags base, configured, far-owner),
+	# readable by the user.
+	export RL_IMAGES=$RL_HOME/images RL_STORE=$RL_HOME/.local/share/berth
+	"$TESTS_DIR/fixtures/make-images.sh" "$RL_IMAGES" >/dev/null 2>&1
+	python3 "$TESTS_DIR/fixtures/image-tool.py" far-owner "$RL_IMAGES/layout"
+	chown -R "$RL_USER:" "$RL_IMAGES"
 }
 
 teardown_file() {
@@ -28,6 +34,8 @@ teardown_file() {
 			as_user berth delete --force "$id" >/dev/null 2>&1 || true
 		done
 	fi
+	# Layers of subordinate ids: removed as the user, in its namespace.
+	[ -d "${RL_STORE:-}" ] && as_user unshare --map-root-user --map-auto rm -rf "$RL_STORE"
 	userdel -r "$RL_USER" 2>/dev/null || true
 	findmnt -R "$root" >/dev/null 2>&1 || rm -rf --one-file-system "$root"
 }
@@ -188,4 +196,89 @@ ucfg_args() {
 	run as_user berth run -b "$UB" r1
 	# The rootfs is the user's own: the file belongs to the user.
 	[ "$(stat -c %U "$UB/rootfs/etc/owned-by-container")" = "$RL_USER" ]
+}
+
+# ---- run --image ----
+
+# Nothing of a run --image container is left but the store's layers.
+assert_image_run_gone() {
+	[ -z "$(ls -A "/tmp/berth-$RL_UID/.image-bundles" 2>/dev/null)" ]
+	[ -z "$(ls -A "$RL_STORE/containers")" ]
+	[ -z "$(ls -A "$RL_STORE/tmp")" ]
+	[ -z "$(as_user berth list -q)" ]
+	! findmnt -rn -o TARGET | grep -q -e "$RL_STORE" -e "/tmp/berth-$RL_UID"
+}
+
+@test "rootless: run --image maps the user's subordinate ids; the store is the user's" {
+	run as_user berth run --image "$RL_IMAGES/layout:base" -- sh -c 'id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /new && echo wrote'
+	assert_success
+	[ "${lines[0]}" = 0 ]
+	[[ "$output" =~ \ +0\ +$RL_UID\ +1 ]]
+	[[ "$output" =~ \ +1\ +$RL_SUB\ +65536 ]]
+	[ "${lines[-2]}" = 0 ]
+	[ "${lines[-1]}" = wrote ]
+	# The store: the user's, 0700, and says how it keeps owners.
+	[ "$(stat -c '%U %a' "$RL_STORE")" = "$RL_USER 700" ]
+	[ "$(cat "$RL_STORE/owners")" = "userns 0:$RL_UID:1,1:$RL_SUB:65536;0:$RL_GID:1,1:$RL_SUB:65536" ]
+	# Root's files in the layers are the user's own on the host.
+	busybox=$(find "$RL_STORE/layers" -path '*/bin/busybox' | head -n1)
+	[ "$(stat -c %U "$busybox")" = "$RL_USER" ]
+	assert_image_run_gone
+	# Again: from the store's record, without unpacking.
+	run as_user berth --debug run --image "$RL_IMAGES/layout:base" -- true
+	assert_success
+	assert_output_contains "from the store's record"
+}
+
+@test "rootless: run --image of an image with its own user: its ids inside, subordinate ids on disk" {
+	run as_user berth run --image "$RL_IMAGES/layout:configured" --writable-layer store -- \
+		'id; stat -c %u:%g /home/berth; mkdir -p d/e && touch d/e/f && chmod 500 d && stat -c %u:%g d/e/f'
+	assert_success
+	[ "${lines[0]}" = "uid=1000(berth) gid=100(users)" ]
+	[ "${lines[1]}" = 1000:1000 ]
+	[ "${lines[2]}" = 1000:100 ]
+	# uid 1000 of the image is subordinate id 999 of the user's range.
+	home=$(find "$RL_STORE/layers" -path '*/home/berth' | head -n1)
+	[ "$(stat -c %u "$home")" = $((RL_SUB + 999)) ]
+	# The writable layer held files of uid 1000 in a read-only directory:
+	# removed all the same.
+	assert_image_run_gone
+}
+
+@test "rootless: an image file owner beyond the user's range is an error naming it; nothing is left" {
+	run as_user berth run --image "$RL_IMAGES/layout:far-owner" -- true
+	assert_failure
+	assert_output_contains '"data/far" belongs to 70000:70000, which the user namespace does not map'
+	assert_image_run_gone
+	# The layer was not kept half-made.
+	! find "$RL_STORE/layers" -path '*/data/far' | grep -q .
+}
+
+@test "rootless: without subordinate ids, run --image maps only the user and says why an image user fails" {
+	# No newuidmap on PATH: berth maps the caller alone (and keeps owners
+	# in xattrs, in a store of its own).
+	export RL_ENV="PATH=/nonexistent"
+	run as_user berth run --store "$RL_HOME/store-single" --image "$RL_IMAGES/layout:base" -- /bin/sh -c 'id -u; cat /proc/self/uid_map'
+	assert_success
+	[ "${lines[0]}" = 0 ]
+	[ "${#lines[@]}" = 2 ]
+	run as_user berth run --store "$RL_HOME/store-single" --image "$RL_IMAGES/layout:configured" -- true
+	assert_failure
+	assert_output_contains 'the image runs as user "berth:users" (uid 1000, gid 100)'
+	assert_output_contains "/etc/subuid"
+	# A store keeps one way of keeping owners.
+	unset RL_ENV
+	run as_user berth run --store "$RL_HOME/store-single" --image "$RL_IMAGES/layout:base" -- true
+	assert_failure
+	assert_output_contains 'keeps file owners as "xattr"'
+	rm -rf "$RL_HOME/store-single"
+	assert_image_run_gone
+}
+
+@test "rootless: a process user outside the mappings is an error naming the field" {
+	ucfg '.process.user.uid = 1000'
+	run as_user berth run -b "$UB" r1
+	assert_failure
+	assert_output_contains "process.user.uid: 1000 is not mapped by linux.uidMappings"
+	[ ! -e "/tmp/berth-$RL_UID/r1" ]
 }
