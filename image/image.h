@@ -97,6 +97,10 @@ void image_tags_free(struct image_tag *tags, size_t n);
  * STORE/images/ALG-HEX.json what a resolved image needs to run, keyed by the
  *                           digest the reference named in the layout's index
  *                           (docker-archive: the config's digest)
+ * STORE/owners              how the files keep their owners: "chown" (root),
+ *                           "xattr" (rootless, user.rootlesscontainers) or
+ *                           "userns UIDMAP;GIDMAP" (rootless, chowned in a
+ *                           user namespace); a store keeps one
  * STORE/locks/HEX           flock per layer: one unpacker, the others wait
  * STORE/tmp/HEX             a layer being unpacked (renamed when complete)
  * STORE/containers/ID/      run --image --writable-layer store: config.json,
