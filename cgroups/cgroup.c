@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,6 +268,39 @@ static struct cg_host host_of(const struct cgroup *cg)
 	return (struct cg_host){ .v2_mask = cg->v2_avail, .v1_mask = cg_v1_mask(cg) };
 }
 
+/* A hierarchy something else was mounted over later (a tmpfs over
+ * /sys/fs/cgroup/unified, as sandboxes do to hide it) is still listed in
+ * mountinfo but not reachable: what is at the mount point decides. */
+static bool fs_is(const char *mountpoint, unsigned long magic)
+{
+	struct statfs sf;
+
+	return statfs(mountpoint, &sf) == 0 && (unsigned long)sf.f_type == magic;
+}
+
+static void drop_covered(struct cg_mounts *m)
+{
+	size_t kept = 0;
+
+	if (m->v2_mountpoint && !fs_is(m->v2_mountpoint, CGROUP2_SUPER_MAGIC)) {
+		log_debug("cgroup2 at %s is covered by another mount: not used", m->v2_mountpoint);
+		free(m->v2_mountpoint);
+		free(m->v2_root);
+		m->v2_mountpoint = m->v2_root = NULL;
+	}
+	for (size_t i = 0; i < m->n_v1; i++) {
+		if (!fs_is(m->v1[i].mountpoint, CGROUP_SUPER_MAGIC)) {
+			log_debug("cgroup v1 at %s is covered by another mount: not used",
+				  m->v1[i].mountpoint);
+			free(m->v1[i].mountpoint);
+			free(m->v1[i].root);
+			continue;
+		}
+		m->v1[kept++] = m->v1[i];
+	}
+	m->n_v1 = kept;
+}
+
 static int read_host(struct cg_mounts *m, struct cg_self *self, berr_t *e)
 {
 	_cleanup_free_ char *mountinfo = NULL;
@@ -276,6 +311,7 @@ static int read_host(struct cg_mounts *m, struct cg_self *self, berr_t *e)
 		return -1;
 	if (cg_mounts_parse(mountinfo, m, e) < 0)
 		return -1;
+	drop_covered(m);
 	if (cg_self_parse(own, self, e) < 0) {
 		cg_mounts_free(m);
 		return -1;
@@ -317,7 +353,13 @@ int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, berr_t *
 	cg_self_free(&self);
 	if (ret < 0) {
 		free(cg);
-		return -1;
+		/* Rootless without any reachable cgroup2: as without a
+		 * writable one. */
+		if (!cfg->rootless || e->errnum != ENOTSUP || cgroup_resources_any(cfg->resources))
+			return -1;
+		log_debug("rootless: %s; running without a cgroup", e->msg);
+		berr_free(e);
+		return 0;
 	}
 	cg->v2_avail = cg_v2_available(cg->v2.mount);
 	/* Validate every limit against the host before touching anything. */

@@ -282,3 +282,20 @@ assert_image_run_gone() {
 	assert_output_contains "process.user.uid: 1000 is not mapped by linux.uidMappings"
 	[ ! -e "/tmp/berth-$RL_UID/r1" ]
 }
+
+@test "rootless: a cgroup2 mount hidden under another mount is not used; the container runs without a cgroup" {
+	# As sandboxes do (and bench/startup-rootless.sh): a tmpfs over the v2
+	# mount, in the user's own user and mount namespaces.
+	v2=$(findmnt -n -t cgroup2 -o TARGET | head -n1)
+	[ -n "$v2" ] || skip "no cgroup2 mount on this host"
+	run as_user unshare -r -m sh -c "mount -t tmpfs -o size=1m none $v2 && exec unshare --user --map-user=$RL_UID --map-group=$RL_GID $BERTH --debug run -b $UB r1"
+	assert_success
+	assert_output_contains "cgroup2 at $v2 is covered by another mount: not used"
+	assert_output_contains "running without a cgroup"
+	# A limit cannot be honoured there: an error, not a silent drop.
+	ucfg '.linux.resources.pids.limit = 10'
+	run as_user unshare -r -m sh -c "mount -t tmpfs -o size=1m none $v2 && exec unshare --user --map-user=$RL_UID --map-group=$RL_GID $BERTH run -b $UB r1"
+	assert_failure
+	assert_output_contains "no cgroup2 filesystem is mounted"
+	[ ! -e "/tmp/berth-$RL_UID/r1" ]
+}
