@@ -54,8 +54,7 @@ as_user sh -c "jq '.ociVersion = \"1.0.2\" | .process.terminal = false | .proces
 as_user mkdir -p "$home/berth-root" "$home/crun-root" "$home/runc-root"
 
 wrap() { # the command line, run as the user in the namespaces described above
-	local inner=${2:-unshare --user --map-user=$uid --map-group=$gid}
-	echo "unshare -r -m sh -c 'mount -t tmpfs -o size=16m none $v2 && exec $inner $1'"
+	echo "unshare -r -m sh -c 'mount -t tmpfs -o size=16m none $v2 && exec unshare --user --map-user=$uid --map-group=$gid $1'"
 }
 id='b$$'
 cmd_berth=$(wrap "$home/berth --root $home/berth-root run -b $home/bundle $id")

@@ -23,6 +23,11 @@ struct id_maps {
 };
 void id_maps_free(struct id_maps *m);
 
+/* Is the caller in a user namespace other than the initial one (its
+ * uid_map is not the identity of all 2^32-1 ids)? As root of one (rootless
+ * podman runs its runtime so), berth is rootless all the same. */
+bool idmap_in_userns(void);
+
 /* The caller's own uid and gid as 0, nothing else (malloc'd maps). */
 void idmap_self(struct id_maps *m);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "state.h"
@@ -43,7 +44,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: berth [global options] COMMAND [options] [ID] ...\n\n"
 		     "global options:\n"
 		     "  --root DIR            state directory (default /run/berth, or\n"
-		     "                        $XDG_RUNTIME_DIR/berth when not root)\n"
+		     "                        $XDG_RUNTIME_DIR/berth when rootless)\n"
 		     "  --log FILE            also log to FILE\n"
 		     "  --log-format text|json\n"
 		     "  --debug               log debug messages\n"
@@ -75,7 +76,7 @@ static int resolve_globals(struct global_opts *g, char **root_alloc, berr_t *e)
 					g->cgroup_manager);
 	}
 	if (!g->rootless || !strcmp(g->rootless, "auto"))
-		g->rootless_on = geteuid() != 0;
+		g->rootless_on = geteuid() != 0 || idmap_in_userns();
 	else if (!strcmp(g->rootless, "true"))
 		g->rootless_on = true;
 	else if (!strcmp(g->rootless, "false"))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroups.h"
+#include "common/idmap.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "spec.h"
@@ -20,12 +21,16 @@
 
 char *state_default_root(void)
 {
-	const char *xdg;
+	const char *xdg = getenv("XDG_RUNTIME_DIR"), *user = getenv("USER");
+	bool have_xdg = xdg && *xdg;
 
-	if (geteuid() == 0)
+	/* Root of a user namespace (rootless podman runs its runtime so)
+	 * cannot write /run: its XDG_RUNTIME_DIR is used, unless it is really
+	 * root's own session (runc's rule). */
+	if (geteuid() == 0 &&
+	    (!have_xdg || !idmap_in_userns() || (user && !strcmp(user, "root"))))
 		return xstrdup("/run/berth");
-	xdg = getenv("XDG_RUNTIME_DIR");
-	if (xdg && *xdg)
+	if (have_xdg)
 		return xasprintf("%s/berth", xdg);
 	return xasprintf("/tmp/berth-%u", (unsigned)geteuid());
 }

@@ -137,7 +137,8 @@ static int validate_namespaces(const struct spec *s, bool rootless, berr_t *e)
 	if (userns && !user->path && (!lx->n_uid_mappings || !lx->n_gid_mappings))
 		return berr_set(e, EINVAL,
 				"linux.uidMappings: a new user namespace needs uid and gid mappings");
-	if (rootless && !userns)
+	/* Root of a user namespace may make the others without one. */
+	if (rootless && geteuid() != 0 && !userns)
 		return berr_set(e, EPERM,
 				"linux.namespaces: a rootless container needs a user namespace");
 	if (userns && !user->path && validate_user_mapped(s, e) < 0)

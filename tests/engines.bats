@@ -80,6 +80,7 @@ setup() {
 
 teardown() {
 	podman rm --all --force --time 0 >/dev/null 2>&1 || true
+	teardown_rootless_podman
 }
 
 @test "podman: run with args, env and workdir from the image" {
@@ -193,4 +194,86 @@ teardown() {
 	for d in /sys/fs/cgroup/unified /sys/fs/cgroup/pids /sys/fs/cgroup/memory; do
 		! find "$d" -maxdepth 3 -name "*$id*" | grep -q .
 	done
+}
+
+# ---- rootless podman: an unprivileged user made for the test ----
+
+# Sets RLP_USER, RLP_UID, RLP_HOME, RLP_SUB, and as_rlp: podman's rootless
+# mode with a config of the user's own, berth registered as its runtime.
+setup_rootless_podman() {
+	command -v newuidmap >/dev/null || skip "newuidmap is not installed (make deps installs uidmap)"
+	RLP_USER=berthpm$$
+	useradd -m -s /bin/sh "$RLP_USER"
+	RLP_UID=$(id -u "$RLP_USER")
+	RLP_HOME=$(getent passwd "$RLP_USER" | cut -d: -f6)
+	RLP_SUB=$(awk -F: -v u="$RLP_USER" '$1 == u { print $2 }' /etc/subuid)
+	if [ -z "$RLP_SUB" ]; then
+		RLP_SUB=$(( 1000000 + (RLP_UID % 1000) * 65536 ))
+		usermod --add-subuids "$RLP_SUB-$((RLP_SUB + 65535))" --add-subgids "$RLP_SUB-$((RLP_SUB + 65535))" "$RLP_USER"
+	fi
+	local d=$RLP_HOME/podman
+	mkdir -p "$d"
+	sed -e "s|$PM_DIR|$d|g" "$PM_DIR/containers.conf" > "$d/containers.conf"
+	printf '[storage]\ndriver = "overlay"\ngraphroot = "%s/storage"\nrunroot = "%s/run"\n' "$d" "$d" \
+		> "$d/storage.conf"
+	cp "$PM_DIR/rootfs.tar" "$d/rootfs.tar"
+	# The user must be able to run this berth: its own copy.
+	install -m 0755 "$BERTH" "$d/berth"
+	sed -i "s|^berth = .*|berth = [\"$d/berth\"]|" "$d/containers.conf"
+	chown -R "$RLP_USER:" "$d"
+	as_rlp podman import --change 'CMD ["sh"]' "$d/rootfs.tar" localhost/berth-test/base:1 >/dev/null
+}
+
+as_rlp() {
+	local d=$RLP_HOME/podman
+	(cd "$RLP_HOME" && runuser -u "$RLP_USER" -- env -i HOME="$RLP_HOME" \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin CONTAINERS_CONF="$d/containers.conf" \
+		CONTAINERS_STORAGE_CONF="$d/storage.conf" "$@")
+}
+
+teardown_rootless_podman() {
+	[ -n "${RLP_USER:-}" ] || return 0
+	# Stops the user's containers and podman's pause process, removes
+	# the storage (files of subordinate ids) in the user's namespace.
+	as_rlp podman rm --all --force --time 0 >/dev/null 2>&1 || true
+	as_rlp podman system reset --force >/dev/null 2>&1 || true
+	userdel -r "$RLP_USER" 2>/dev/null || true
+	local d
+	for d in "/tmp/podman-run-$RLP_UID" "/tmp/containers-user-$RLP_UID" "/tmp/berth-$RLP_UID"; do
+		[ -e "$d" ] && ! findmnt -R "$d" >/dev/null 2>&1 && rm -rf --one-file-system "$d"
+	done
+	RLP_USER=
+}
+
+@test "podman: rootless, as an unprivileged user, with berth in its user namespace" {
+	setup_rootless_podman
+	local P="podman --runtime berth" img=localhost/berth-test/base:1 state
+	# Root inside is the user; ids from 1 are the user's subordinate range.
+	run as_rlp $P run --rm "$img" sh -c 'id -u; cat /proc/self/uid_map'
+	assert_success
+	[ "${lines[0]}" = 0 ]
+	[[ "$output" =~ \ +0\ +$RLP_UID\ +1 ]]
+	[[ "$output" =~ \ +1\ +$RLP_SUB\ +65536 ]]
+	# Another user of the image, and exit codes.
+	run as_rlp $P run --rm --user 1000:1000 "$img" sh -c 'id -u; touch /tmp/f && stat -c %u /tmp/f'
+	assert_success
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = 1000 ]
+	run as_rlp $P run --rm "$img" sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	run -127 as_rlp $P run --rm "$img" no-such-command
+	# Detached, exec, stop, rm; berth's state is in the user's runtime dir.
+	as_rlp $P run -d --name rl1 "$img" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+	id=$(as_rlp $P inspect --format '{{.Id}}' rl1)
+	state=/tmp/podman-run-$RLP_UID/berth/$id
+	[ "$(stat -c %U "$state")" = "$RLP_USER" ]
+	[ ! -e "/run/berth/$id" ]
+	run as_rlp $P exec rl1 sh -c 'echo in-exec; exit 5'
+	[ "$status" -eq 5 ]
+	[ "${lines[0]}" = in-exec ]
+	as_rlp $P stop --time 10 rl1
+	[ "$(as_rlp $P inspect --format '{{.State.Status}}' rl1)" = exited ]
+	as_rlp $P rm rl1
+	[ ! -e "$state" ]
+	teardown_rootless_podman
 }
