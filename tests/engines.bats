@@ -113,7 +113,9 @@ teardown() {
 	$P stop --time 10 d1
 	[ "$($P inspect --format '{{.State.Status}}' d1)" = exited ]
 	$P rm d1
-	run $P inspect d1
+	# (container inspect: a bare "inspect d1" also matches an image whose
+	# id starts with d1)
+	run $P container inspect d1
 	assert_failure
 }
 
