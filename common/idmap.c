@@ -28,15 +28,13 @@ bool idmap_in_userns(void)
 	_cleanup_free_ char *text = NULL;
 	berr_t e = BERR_INIT;
 	unsigned long a, b, c;
-	bool in;
 
 	if (read_file("/proc/self/uid_map", &text, NULL, &e) < 0) {
 		berr_free(&e);
 		return false;
 	}
-	in = sscanf(text, "%lu %lu %lu", &a, &b, &c) != 3 || a != 0 || b != 0 ||
-	     c != 4294967295ul;
-	return in;
+	return sscanf(text, "%lu %lu %lu", &a, &b, &c) != 3 || a != 0 || b != 0 ||
+	       c != 4294967295ul;
 }
 
 void idmap_self(struct id_maps *m)

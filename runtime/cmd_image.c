@@ -45,7 +45,6 @@ struct unpack_config {
 static char *make_config(const struct image_runtime *rt, void *arg)
 {
 	struct unpack_config *uc = arg;
-
 	struct id_maps self;
 	char *json;
 

@@ -205,14 +205,9 @@ teardown() {
 setup_rootless_podman() {
 	command -v newuidmap >/dev/null || skip "newuidmap is not installed (make deps installs uidmap)"
 	RLP_USER=berthpm$$
-	useradd -m -s /bin/sh "$RLP_USER"
+	RLP_SUB=$(add_user_with_subids "$RLP_USER")
 	RLP_UID=$(id -u "$RLP_USER")
 	RLP_HOME=$(getent passwd "$RLP_USER" | cut -d: -f6)
-	RLP_SUB=$(awk -F: -v u="$RLP_USER" '$1 == u { print $2 }' /etc/subuid)
-	if [ -z "$RLP_SUB" ]; then
-		RLP_SUB=$(( 1000000 + (RLP_UID % 1000) * 65536 ))
-		usermod --add-subuids "$RLP_SUB-$((RLP_SUB + 65535))" --add-subgids "$RLP_SUB-$((RLP_SUB + 65535))" "$RLP_USER"
-	fi
 	local d=$RLP_HOME/podman
 	mkdir -p "$d"
 	sed -e "s|$PM_DIR|$d|g" "$PM_DIR/containers.conf" > "$d/containers.conf"

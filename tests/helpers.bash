@@ -151,3 +151,18 @@ assert_output_contains() {
 cgroup2_root() {
 	awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
 }
+
+# A throwaway user NAME with a home and a 65536-id range in /etc/subuid and
+# /etc/subgid: useradd's, or one from a block nobody uses. Prints the
+# range's first id.
+add_user_with_subids() {
+	local user=$1 uid sub
+	useradd -m -s /bin/sh "$user" || return 1
+	uid=$(id -u "$user")
+	sub=$(awk -F: -v u="$user" '$1 == u { print $2 }' /etc/subuid)
+	if [ -z "$sub" ]; then
+		sub=$((1000000 + (uid % 1000) * 65536))
+		usermod --add-subuids "$sub-$((sub + 65535))" --add-subgids "$sub-$((sub + 65535))" "$user"
+	fi
+	echo "$sub"
+}

@@ -7,17 +7,11 @@ load helpers
 setup_file() {
 	command -v newuidmap >/dev/null || skip "newuidmap is not installed (make deps installs uidmap)"
 	export RL_USER=berthrl$$
-	useradd -m -s /bin/sh "$RL_USER"
 	export RL_UID RL_GID RL_HOME RL_SUB
+	RL_SUB=$(add_user_with_subids "$RL_USER")
 	RL_UID=$(id -u "$RL_USER")
 	RL_GID=$(id -g "$RL_USER")
 	RL_HOME=$(getent passwd "$RL_USER" | cut -d: -f6)
-	RL_SUB=$(awk -F: -v u="$RL_USER" '$1 == u { print $2 }' /etc/subuid)
-	if [ -z "$RL_SUB" ]; then
-		# useradd made no range: give one from a block nobody uses.
-		RL_SUB=$(( 1000000 + (RL_UID % 1000) * 65536 ))
-		usermod --add-subuids "$RL_SUB-$((RL_SUB + 65535))" --add-subgids "$RL_SUB-$((RL_SUB + 65535))" "$RL_USER"
-	fi
 	# Images for run --image (layout tags base, configured, far-owner),
 	# readable by the user.
 	export RL_IMAGES=$RL_HOME/images RL_STORE=$RL_HOME/.local/share/berth
