@@ -8,7 +8,7 @@
 
 int cmd_exec(struct global_opts *g, int argc, char **argv)
 {
-	struct exec_opts o = {.root = g->root};
+	struct exec_opts o = {.root = g->root, .rootless = g->rootless_on};
 	_cleanup_strv_ char **env = NULL, **gids = NULL, **caps = NULL;
 	const struct cli_opt opts[] = {
 		{"process", 'p', CLI_STRING, &o.process_file},

@@ -336,7 +336,7 @@ static int prepare(const struct exec_opts *o, const struct container_state *st,
 	    open_container_ns(st->pid, x, e) < 0)
 		return -1;
 	x->preserve_fds = o->preserve_fds;
-	x->rootless = geteuid() != 0;
+	x->rootless = o->rootless;
 	if (x->process->terminal) {
 		if (o->console_socket) {
 			x->console_fd = unix_connect(o->console_socket, SOCK_STREAM, "--console-socket", e);

@@ -9,6 +9,7 @@
 
 struct exec_opts {
 	const char *root;
+	bool rootless;             /* --rootless (auto: not root, or in a user namespace) */
 	const char *id;
 	const char *process_file;  /* --process: a whole process object */
 	char **args;               /* the command, when no --process */
