@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +25,7 @@
 #include "process_tables.h"
 #include "sync.h"
 #include "validate.h"
+#include "vm/protocol.h"
 #include "vm/vm.h"
 #include "vm_lifecycle.h"
 #include "waiter.h"
@@ -39,6 +41,8 @@ struct vm_container {
 	struct container_state st;
 	struct vm_instance vm;
 	bool state_dir_made;
+	struct vm_share *shares;
+	size_t n_shares;
 };
 
 bool vm_requested(const struct create_opts *o)
@@ -156,6 +160,39 @@ static bool mount_points_missing(const struct spec *s, const char *rootfs)
 	return false;
 }
 
+/* One bind mount: a directory is shared with the guest over 9p; anything
+ * else cannot be (9p shares directories) and is skipped, said aloud. */
+static int add_share(struct vm_container *c, size_t i, const struct spec_mount *m, berr_t *e)
+{
+	_cleanup_free_ char *src = NULL;
+	struct mount_opts mo;
+	struct stat st;
+	bool readonly, bind;
+
+	if (mount_opts_parse(m->options, &mo, e) < 0)
+		return berr_wrap(e, "mounts[%zu]", i);
+	readonly = mo.flags & MS_RDONLY;
+	bind = mo.bind || (m->type && !strcmp(m->type, "bind"));
+	mount_opts_free(&mo);
+	if (!bind)
+		return 0;
+	src = m->source && m->source[0] == '/' ? xstrdup(m->source)
+					       : xasprintf("%s/%s", c->st.bundle, m->source ? m->source : "");
+	if (stat(src, &st) < 0)
+		return berr_sys(e, "mounts[%zu]: bind source \"%s\"", i, src);
+	if (!S_ISDIR(st.st_mode)) {
+		log_warn("mounts[%zu]: \"%s\" is not a directory, and a VM can only share directories: not mounted on \"%s\"",
+			 i, src, m->destination);
+		return 0;
+	}
+	if (c->n_shares == VM_MAX_SHARES)
+		return berr_set(e, E2BIG, "mounts[%zu]: a VM takes at most %d bind mounts of directories",
+				i, VM_MAX_SHARES);
+	c->shares = xreallocarray(c->shares, c->n_shares + 1, sizeof *c->shares);
+	c->shares[c->n_shares++] = (struct vm_share){i, steal_ptr(src), readonly};
+	return 0;
+}
+
 static int make_vm_config(const struct create_opts *o, struct vm_container *c,
 			  struct vm_config *cfg, berr_t *e)
 {
@@ -194,6 +231,11 @@ static int make_vm_config(const struct create_opts *o, struct vm_container *c,
 	}
 	if (guest_memory(o, s, &cfg->memory, e) < 0 || guest_cpus(o, s, &cfg->cpus, e) < 0)
 		return -1;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (add_share(c, i, &s->mounts[i], e) < 0)
+			return -1;
+	cfg->shares = c->shares;
+	cfg->n_shares = c->n_shares;
 	return 0;
 }
 
@@ -312,6 +354,9 @@ static void vm_container_free(struct vm_container *c)
 	state_free(&c->st);
 	spec_free(c->spec);
 	free(c->config_text);
+	for (size_t i = 0; i < c->n_shares; i++)
+		free(c->shares[i].source);
+	free(c->shares);
 	memset(c, 0, sizeof *c);
 }
 

@@ -57,6 +57,37 @@ assert_no_qemu() {
 	assert_no_leftovers "v-$BATS_TEST_NUMBER"
 }
 
+@test "bind mounts of directories are the host's directory in both modes; files are said to be skipped" {
+	data=$BATS_TEST_TMPDIR/data ro=$BATS_TEST_TMPDIR/ro
+	mkdir -p "$data" "$ro"
+	echo from-host > "$data/in"
+	echo read-only > "$ro/f"
+	echo a-file > "$BATS_TEST_TMPDIR/file"
+	cfg --arg d "$data" --arg r "$ro" --arg f "$BATS_TEST_TMPDIR/file" '.mounts += [
+		{"destination": "/data", "type": "bind", "source": $d, "options": ["rbind", "rw"]},
+		{"destination": "/ro", "type": "bind", "source": $r, "options": ["rbind", "ro"]},
+		{"destination": "/etc/file", "type": "bind", "source": $f, "options": ["bind", "ro"]}]'
+	cfg_args sh -c 'cat /data/in; echo "$0" >> /data/out; cat /ro/f; touch /ro/x 2>/dev/null && echo ro-written || echo ro-refused'
+	both_ways
+	[ "$c_status" -eq 0 ]
+	[ "$v_status" -eq 0 ]
+	[ "$v_out" = "$c_out" ]
+	[ "$v_out" = "$(printf 'from-host\nread-only\nro-refused')" ]
+	# Both wrote to the host's directory.
+	[ "$(cat "$data/out")" = "$(printf 'sh\nsh')" ]
+	[ ! -e "$ro/x" ]
+	# The file cannot be shared with a VM: said on stderr, not silently.
+	[[ "$v_err" == *"mounts[$(jq '.mounts | length - 1' "$BUNDLE/config.json")]: \"$BATS_TEST_TMPDIR/file\" is not a directory"* ]]
+	# A missing source is an error in both modes.
+	cfg --arg d "$BATS_TEST_TMPDIR/missing" '.mounts[-1].source = $d'
+	both_ways
+	[ "$c_status" -ne 0 ]
+	[ "$v_status" -ne 0 ]
+	[[ "$v_err" == *"missing"*"No such file or directory"* ]]
+	assert_no_qemu
+	assert_no_leftovers "v-$BATS_TEST_NUMBER"
+}
+
 @test "exit codes 0, 7, 127 and a signal are the same in both modes" {
 	for script in 'exit 0' 'exit 7' 'no-such-command'; do
 		cfg_args sh -c "$script"

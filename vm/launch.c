@@ -273,9 +273,27 @@ static char *kernel_cmdline(const struct vm_config *cfg)
 	/* The root's kind is on the command line so that the guest loads its
 	 * modules while the console ports are still being registered. */
 	return xasprintf("console=ttyS0 quiet panic=-1 rdinit=/init 8250.nr_uarts=1%s "
-			 "berth.root=%s berth.overlay=%d%s%s",
+			 "berth.root=%s berth.overlay=%d%s%s%s",
 			 tsc, cfg->rootfs_9p ? "9p" : "squashfs", cfg->overlay,
-			 cfg->kernel_args ? " " : "", cfg->kernel_args ? cfg->kernel_args : "");
+			 cfg->n_shares ? " berth.9p=1" : "", cfg->kernel_args ? " " : "",
+			 cfg->kernel_args ? cfg->kernel_args : "");
+}
+
+/* Bind mounts of directories: the host directory itself, so that writes
+ * land there as they do from a container (owners as the guest sets them:
+ * passthrough, as for a 9p root). */
+static void add_shares(struct qemu_cmd *c, const struct vm_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_shares; i++) {
+		const struct vm_share *sh = &cfg->shares[i];
+		_cleanup_free_ char *path = qemu_escape(sh->source);
+
+		arg(c, "-fsdev");
+		arg(c, "local,id=bind%zu,path=%s,multidevs=remap,security_model=%s%s", i, path,
+		    sh->readonly ? "none" : "passthrough", sh->readonly ? ",readonly=on" : "");
+		arg(c, "-device");
+		arg(c, "virtio-9p-device,fsdev=bind%zu,mount_tag=" VM_9P_BIND_TAG "%zu", i, sh->index);
+	}
 }
 
 static void build_cmdline(struct qemu_cmd *c, const struct vm_config *cfg, const char *accel,
@@ -354,6 +372,7 @@ static void build_cmdline(struct qemu_cmd *c, const struct vm_config *cfg, const
 		arg(c, "-device");
 		arg(c, "virtio-blk-device,drive=root");
 	}
+	add_shares(c, cfg);
 	strv_append(&c->argv, &c->n, NULL);
 	c->n--;
 }
@@ -594,10 +613,17 @@ static int make_control(const char *state_dir, int *ctl_in, berr_t *e)
 static int send_boot(const struct vm_config *cfg, int ctl_in, berr_t *e)
 {
 	size_t len = strlen(cfg->config_text);
-	_cleanup_free_ char *hdr = xasprintf(
-		"boot stdin=%d terminal=%d rows=%u cols=%u config=%zu\n",
-		cfg->forward_stdin && !cfg->terminal,
-		cfg->terminal, cfg->rows, cfg->cols, len);
+	_cleanup_free_ char *binds = xstrdup(""), *hdr = NULL;
+
+	for (size_t i = 0; i < cfg->n_shares; i++) {
+		char *next = xasprintf("%s%s%zu", binds, i ? "," : " binds=", cfg->shares[i].index);
+
+		free(binds);
+		binds = next;
+	}
+	hdr = xasprintf("boot stdin=%d terminal=%d rows=%u cols=%u%s config=%zu\n",
+			cfg->forward_stdin && !cfg->terminal, cfg->terminal, cfg->rows, cfg->cols,
+			binds, len);
 
 	if (len > (1 << 20) - 512)
 		return berr_set(e, EFBIG, "config.json is too large for the VM (%zu bytes)", len);

@@ -18,8 +18,10 @@
  *   "stdin LEN\n" LEN bytes    data for the workload's stdin
  *   "eof\n"                    close the workload's stdin
  *   "winsize ROWS COLS\n"      the terminal's new size
- * boot keys: stdin=0|1 terminal=0|1 rows=N cols=N; the root is on the kernel
- * command line (berth.root=squashfs|9p berth.overlay=0|1), read at boot.
+ * boot keys: stdin=0|1 terminal=0|1 rows=N cols=N binds=I,J,... (the
+ * indexes of config.json's bind mounts shared over 9p as VM_9P_BIND_TAG "I");
+ * the root is on the kernel command line (berth.root=squashfs|9p
+ * berth.overlay=0|1 berth.9p=1 when there are shares), read at boot.
  *
  * Guest -> host, appended to a file in the state directory:
  *   "ready\n"                  set up, waiting for start
@@ -32,5 +34,9 @@
 
 /* The 9p mount tag of the root filesystem (rootfs over 9p). */
 #define VM_9P_ROOT_TAG "berthroot"
+/* ... and of a shared bind mount: this and its index in config.json. */
+#define VM_9P_BIND_TAG "berthbind"
+/* At most this many shared bind mounts per VM (virtio-mmio slots). */
+#define VM_MAX_SHARES 16
 
 #endif

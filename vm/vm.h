@@ -22,6 +22,13 @@
 #define VM_ANNOTATION_ROOTFS "org.berth.vm.rootfs"   /* "squashfs" (default) or "9p" */
 #define VM_ANNOTATION_KERNEL_ARGS "org.berth.vm.kernel-args"
 
+/* A bind mount of a host directory, shared with the guest over 9p (tag
+ * VM_9P_BIND_TAG and the mount's index) and mounted there in its place. */
+struct vm_share {
+	size_t index;              /* of the mount in config.json */
+	char *source;              /* the host directory, absolute */
+	bool readonly;
+};
 struct vm_config {
 	const char *state_dir;     /* absolute; the VM's files live here */
 	const char *cache_root;    /* where the KVM probe is cached (the state root) */
@@ -39,6 +46,8 @@ struct vm_config {
 	bool terminal;             /* process.terminal: hvc0 is a terminal */
 	unsigned rows, cols;       /* its initial size, 0 when unknown */
 	bool forward_stdin;        /* berth stays and sends its stdin (foreground run) */
+	const struct vm_share *shares; /* bind mounts of directories */
+	size_t n_shares;
 };
 
 /* A VM that reached "created": its qemu and the accelerator it runs on. */

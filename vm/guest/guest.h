@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "runtime/setup.h"
 #include "runtime/spec.h"
+#include "vm/protocol.h"
 
 /* What the host's "boot" message says about this VM. */
 struct boot_opts {
@@ -17,6 +18,9 @@ struct boot_opts {
 	bool stdin_forwarded; /* the host sends stdin; else /dev/null */
 	bool terminal;        /* hvc0 is the workload's controlling terminal */
 	unsigned rows, cols;
+	bool shares;          /* berth.9p=1: bind mounts shared over 9p */
+	size_t binds[VM_MAX_SHARES]; /* their indexes in config.json's mounts */
+	size_t n_binds;
 };
 
 struct workload {
@@ -29,6 +33,8 @@ struct workload {
 	int stdio[3];  /* no terminal: the fds that become 0, 1 and 2 */
 	int sync_fd;   /* the child's end of the socketpair (runtime/sync.h) */
 	bool readonly_root;
+	const size_t *binds; /* indexes of the bind mounts shared over 9p */
+	size_t n_binds;
 };
 
 /* workload.c: clone the workload (in a new pid namespace when the config

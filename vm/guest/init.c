@@ -289,6 +289,20 @@ static bool boot_flag(const char *tok, const char *key, bool *out)
 	return true;
 }
 
+/* "3,5": the indexes of the mounts shared over 9p. */
+static int parse_binds(char *list, struct boot_opts *b, berr_t *e)
+{
+	char *save = NULL;
+	uint64_t v;
+
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!parse_uint64(t, &v) || b->n_binds == VM_MAX_SHARES)
+			return berr_set(e, EPROTO, "boot: bad binds= entry \"%s\"", t);
+		b->binds[b->n_binds++] = v;
+	}
+	return 0;
+}
+
 /* "boot stdin=1 ... config=LEN" and the config after it. */
 static int read_boot(struct guest *g, berr_t *e)
 {
@@ -310,6 +324,10 @@ static int read_boot(struct guest *g, berr_t *e)
 			b->rows = v;
 		else if (str_has_prefix(tok, "cols=") && parse_uint64(tok + 5, &v))
 			b->cols = v;
+		else if (str_has_prefix(tok, "binds=") && parse_binds(tok + 6, b, e) < 0)
+			return -1;
+		else if (str_has_prefix(tok, "binds="))
+			continue;
 		else if (!boot_flag(tok, "stdin", &b->stdin_forwarded) &&
 			 !boot_flag(tok, "terminal", &b->terminal))
 			guest_log("unknown boot option \"%s\" ignored", tok);
@@ -404,6 +422,8 @@ static int prepare_workload(struct guest *g, berr_t *e)
 	w->cols = g->boot.cols;
 	w->tty_fd = g->out_fd;
 	w->readonly_root = g->spec->root.readonly;
+	w->binds = g->boot.binds;
+	w->n_binds = g->boot.n_binds;
 	/* Plans are made here, before the clone, as berth does on the host. */
 	if (caps_plan_make(g->spec->process, &w->caps, e) < 0 ||
 	    seccomp_plan_make(g->spec, NULL, &w->seccomp, e) < 0)
@@ -626,6 +646,8 @@ static int read_cmdline(struct boot_opts *b, berr_t *e)
 			snprintf(b->root, sizeof b->root, "%s", tok + 11);
 		else if (str_has_prefix(tok, "berth.overlay="))
 			b->overlay = tok[14] == '1';
+		else if (!strcmp(tok, "berth.9p=1"))
+			b->shares = true;
 	}
 	if (strcmp(b->root, "squashfs") && strcmp(b->root, "9p"))
 		return berr_set(e, EINVAL, "berth.root: expected squashfs or 9p, got \"%s\"", b->root);
@@ -637,6 +659,8 @@ static int read_cmdline(struct boot_opts *b, berr_t *e)
 static int load_all_modules(const struct boot_opts *b, berr_t *e)
 {
 	if (load_modules("base", e) < 0 || load_modules(b->root, e) < 0)
+		return -1;
+	if (b->shares && strcmp(b->root, "9p") && load_modules("9p", e) < 0)
 		return -1;
 	return b->overlay ? load_modules("overlay", e) : 0;
 }

@@ -117,15 +117,41 @@ static int create_default_devices(const char *dev, bool nodes, berr_t *e)
 	return 0;
 }
 
-/* One entry of config.json's mounts. A VM has no host paths: bind mounts of
- * host directories are skipped (logged), kernel filesystems are mounted. */
-static int apply_mount(const struct spec_mount *m, size_t i, berr_t *e)
+static bool shared(const struct workload *w, size_t i)
+{
+	for (size_t k = 0; k < w->n_binds; k++)
+		if (w->binds[k] == i)
+			return true;
+	return false;
+}
+
+/* A bind mount of a host directory: its 9p share, in its place. */
+static int mount_share(size_t i, const char *dest, unsigned long flags, berr_t *e)
+{
+	char tag[32];
+
+	snprintf(tag, sizeof tag, VM_9P_BIND_TAG "%zu", i);
+	if (ensure_dir(dest, e) < 0)
+		return berr_wrap(e, "mounts[%zu] \"%s\"", i, dest);
+	if (mount(tag, dest, "9p", flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC),
+		  "trans=virtio,version=9p2000.L,msize=524288,cache=mmap") < 0)
+		return berr_sys(e, "mounts[%zu]: mount the shared directory on \"%s\"", i, dest);
+	return 0;
+}
+
+/* One entry of config.json's mounts. Bind mounts of host directories come
+ * over 9p; the host warned about the others (files), which are skipped;
+ * kernel filesystems are mounted. */
+static int apply_mount(const struct workload *w, const struct spec_mount *m, size_t i,
+		       berr_t *e)
 {
 	_cleanup_free_ char *data = NULL;
 	const char *type = m->type;
 	unsigned long flags;
 
 	parse_options(m->options, &flags, &data);
+	if (shared(w, i))
+		return mount_share(i, m->destination, flags, e);
 	if (flags & MS_BIND) {
 		guest_log("mounts[%zu]: bind mount of host path \"%s\" on \"%s\" skipped in a VM",
 			  i, m->source ? m->source : "", m->destination);
@@ -187,7 +213,7 @@ static int apply_mounts(const struct workload *w, berr_t *e)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return berr_sys(e, "make the root mount private");
 	for (size_t i = 0; i < s->n_mounts; i++)
-		if (apply_mount(&s->mounts[i], i, e) < 0)
+		if (apply_mount(w, &s->mounts[i], i, e) < 0)
 			return -1;
 	if (mask_paths(s->linux, e) < 0)
 		return -1;
