@@ -583,7 +583,12 @@ int container_delete(const char *root, const char *id, bool force, berr_t *e)
 		goto out;
 	}
 	status = state_status(&sd, &st);
-	if (status != STATUS_STOPPED) {
+	/* A create that died half-way may have left its process (a VM's qemu
+	 * booting): "stopped", but killed all the same. */
+	if (status == STATUS_STOPPED && st.saved_status == STATUS_CREATING && st.pid > 0) {
+		if (kill_for_delete(&sd, &st, e) < 0)
+			goto out;
+	} else if (status != STATUS_STOPPED) {
 		if (!force) {
 			berr_set(e, EBUSY, "cannot delete container \"%s\" that is not stopped: %s", id,
 				 state_status_name(status));

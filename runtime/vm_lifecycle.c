@@ -160,6 +160,20 @@ static bool mount_points_missing(const struct spec *s, const char *rootfs)
 	return false;
 }
 
+/* qemu's pid in the state while it boots ("creating"): a berth killed now
+ * leaves it to `delete`, which kills a half-created container's process. */
+static int record_qemu(pid_t qemu, void *arg, berr_t *e)
+{
+	struct vm_container *c = arg;
+	uint64_t start_time;
+
+	if (proc_start_time(qemu, &start_time, NULL) < 0)
+		return berr_sys(e, "read start time of qemu (pid %d)", (int)qemu);
+	c->st.pid = qemu;
+	c->st.start_time = start_time;
+	return state_write(&c->sd, &c->st, e);
+}
+
 /* One bind mount: a directory is shared with the guest over 9p; anything
  * else cannot be (9p shares directories) and is skipped, said aloud. */
 static int add_share(struct vm_container *c, size_t i, const struct spec_mount *m, berr_t *e)
@@ -236,6 +250,8 @@ static int make_vm_config(const struct create_opts *o, struct vm_container *c,
 			return -1;
 	cfg->shares = c->shares;
 	cfg->n_shares = c->n_shares;
+	cfg->spawned = record_qemu;
+	cfg->spawned_arg = c;
 	return 0;
 }
 
@@ -302,14 +318,8 @@ static int send_console(const char *socket_path, int master, berr_t *e)
  * a VM has no start socket, so an empty file stands for it until start. */
 static int mark_created(struct vm_container *c, berr_t *e)
 {
-	uint64_t start_time;
-
 	if (write_file_at(c->sd.dirfd, STATE_START_SOCKET, "", 0, O_CREAT | O_EXCL, 0600, e) < 0)
 		return -1;
-	if (proc_start_time(c->vm.pid, &start_time, NULL) < 0)
-		return berr_sys(e, "read start time of qemu (pid %d)", (int)c->vm.pid);
-	c->st.pid = c->vm.pid;
-	c->st.start_time = start_time;
 	c->st.vm_accel = xstrdup(c->vm.accel);
 	c->st.saved_status = STATUS_CREATED;
 	return state_write(&c->sd, &c->st, e);

@@ -185,6 +185,30 @@ assert_no_qemu() {
 	assert_no_qemu
 }
 
+@test "a create killed while its VM boots leaves qemu for delete, which stops it" {
+	cfg_args sleep 1000
+	"$BERTH" --root "$ROOT" create --vm -b "$BUNDLE" v1 >/dev/null 2>&1 &
+	creator=$!
+	# qemu is recorded as soon as it runs, long before the guest is up.
+	for i in $(seq 300); do
+		qemu=$(jq -r '.pid // 0' "$ROOT/v1/state.json" 2>/dev/null || echo 0)
+		[ "${qemu:-0}" -gt 0 ] && break
+		sleep 0.05
+	done
+	[ "$qemu" -gt 0 ]
+	[ "$(jq -r .status "$ROOT/v1/state.json")" = creating ]
+	kill -9 "$creator"
+	wait "$creator" || true
+	[[ "$(tr '\0' ' ' < /proc/$qemu/cmdline)" == qemu-system-x86_64* ]]
+	# The creator is gone: the container counts as stopped, and a plain
+	# delete kills what it left.
+	[ "$(status_of v1)" = stopped ]
+	berth delete v1
+	[ ! -e "/proc/$qemu" ] || [ "$(awk '{ print $3 }' /proc/$qemu/stat)" = Z ]
+	assert_no_leftovers v1
+	assert_no_qemu
+}
+
 @test "kill of a foreground VM reaches the workload" {
 	cfg_args sh -c 'trap "echo got TERM; exit 4" TERM; echo up; while :; do sleep 0.1; done'
 	berth run --vm -b "$BUNDLE" v1 >"$BATS_TEST_TMPDIR/out" 2>&1 &

@@ -726,6 +726,8 @@ static int launch(const struct vm_config *cfg, struct vm_instance *vm, berr_t *e
 	}
 	if (spawn_qemu(cmd.argv, out, err, qlog, &vm->pid, &vm->pidfd, e) < 0)
 		goto out;
+	if (cfg->spawned && cfg->spawned(vm->pid, cfg->spawned_arg, e) < 0)
+		goto out;
 	ret = handshake(cfg, vm, ctl_in, &image, disk, image_size, e);
 out:
 	if (image.pid > 0) {

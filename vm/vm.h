@@ -48,6 +48,11 @@ struct vm_config {
 	bool forward_stdin;        /* berth stays and sends its stdin (foreground run) */
 	const struct vm_share *shares; /* bind mounts of directories */
 	size_t n_shares;
+	/* Called once qemu runs, before the guest is up: the caller records
+	 * the pid, so that a berth killed during the boot leaves qemu for
+	 * `delete` to find. A failure stops the launch. */
+	int (*spawned)(pid_t qemu, void *arg, berr_t *e);
+	void *spawned_arg;
 };
 
 /* A VM that reached "created": its qemu and the accelerator it runs on. */
