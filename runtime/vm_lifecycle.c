@@ -325,6 +325,26 @@ static int mark_created(struct vm_container *c, berr_t *e)
 	return state_write(&c->sd, &c->st, e);
 }
 
+/* The guest is set up and waits: the runtime namespace's hooks run on the
+ * host, as they do before a container's pivot_root (their state's pid is
+ * qemu's). The container namespace's hooks would have to run inside the
+ * guest, from host paths it does not have: said, not silently dropped. */
+static int create_hooks(struct vm_container *c, berr_t *e)
+{
+	const struct spec_hooks *h = &c->spec->hooks;
+	_cleanup_free_ char *state = NULL;
+
+	if (h->n_hooks[HOOK_CREATE_CONTAINER] || h->n_hooks[HOOK_START_CONTAINER])
+		log_warn("hooks.createContainer and hooks.startContainer are not run in a VM");
+	if (!h->n_hooks[HOOK_PRESTART] && !h->n_hooks[HOOK_CREATE_RUNTIME])
+		return 0;
+	state = state_oci_json(&c->st, STATUS_CREATING, false);
+	if (hooks_run(c->spec, HOOK_PRESTART, state, false, e) < 0 ||
+	    hooks_run(c->spec, HOOK_CREATE_RUNTIME, state, false, e) < 0)
+		return -1;
+	return 0;
+}
+
 static int create_steps(const struct create_opts *o, struct vm_container *c, berr_t *e)
 {
 	struct vm_config cfg;
@@ -344,7 +364,7 @@ static int create_steps(const struct create_opts *o, struct vm_container *c, ber
 		return -1;
 	if (make_vm_config(o, c, &cfg, e) < 0 || vm_create(&cfg, &c->vm, e) < 0)
 		return -1;
-	if (mark_created(c, e) < 0)
+	if (create_hooks(c, e) < 0 || mark_created(c, e) < 0)
 		return -1;
 	if (o->pid_file && write_pid_file(o->pid_file, c->vm.pid, e) < 0)
 		return -1;

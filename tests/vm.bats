@@ -88,6 +88,39 @@ assert_no_qemu() {
 	assert_no_leftovers "v-$BATS_TEST_NUMBER"
 }
 
+@test "hooks in a VM: the runtime namespace's on the host, in order, with qemu's pid; the others said to be skipped" {
+	log=$BATS_TEST_TMPDIR/hooks
+	mkdir -p "$log"
+	# Each hook appends its kind, the state's status, and whether the
+	# state's pid is qemu's.
+	cat > "$BATS_TEST_TMPDIR/record" <<'SCRIPT'
+#!/bin/sh
+state=$(cat)
+pid=$(echo "$state" | jq -r .pid)
+what=other
+[ "$pid" -gt 0 ] && tr '\0' ' ' < /proc/$pid/cmdline | grep -q '^qemu-system' && what=qemu
+echo "$1 $(echo "$state" | jq -r .status) $what" >> "$2/order"
+SCRIPT
+	chmod +x "$BATS_TEST_TMPDIR/record"
+	for kind in prestart createRuntime createContainer startContainer poststart poststop; do
+		cfg --arg r "$BATS_TEST_TMPDIR/record" --arg k "$kind" --arg l "$log" \
+			'.hooks[$k] += [{"path": $r, "args": ["record", $k, $l]}]'
+	done
+	# (long enough for qemu to be there when poststart looks)
+	cfg_args sleep 2
+	run berth run --vm -b "$BUNDLE" v1
+	assert_success
+	assert_output_contains "hooks.createContainer and hooks.startContainer are not run in a VM"
+	[ "$(cat "$log/order")" = "$(printf '%s\n' 'prestart creating qemu' 'createRuntime creating qemu' \
+		'poststart running qemu' 'poststop stopped other')" ]
+	# A failing prestart hook fails the create and stops the VM.
+	cfg '.hooks = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}'
+	run berth run --vm -b "$BUNDLE" v2
+	assert_failure
+	assert_no_leftovers v2
+	assert_no_qemu
+}
+
 @test "exit codes 0, 7, 127 and a signal are the same in both modes" {
 	for script in 'exit 0' 'exit 7' 'no-such-command'; do
 		cfg_args sh -c "$script"
