@@ -19,11 +19,17 @@ cg_dir() { # PID
 
 @test "v2: a workload over memory.max is OOM-killed and events reports it" {
 	cfg '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
-	start_sleeper c1 sh -c 'sleep 1; dd if=/dev/zero of=/dev/null bs=100M count=1; sleep 1000'
+	start_sleeper c1
 	pid=$(container_pid c1)
 	[ "$(cat "$(cg_dir "$pid")/memory.max")" = 33554432 ]
-	timeout 20 "$BERTH" --root "$ROOT" events --interval 10s c1 > "$BATS_TEST_TMPDIR/events" &
+	timeout 60 "$BERTH" --root "$ROOT" events --interval 30s c1 > "$BATS_TEST_TMPDIR/events" &
 	ev=$!
+	# events prints its first stats once it has read the OOM count: only
+	# then is the limit overrun (an emulated CPU can take seconds to get
+	# there, and an OOM before it would be no news).
+	for i in $(seq 200); do grep -q '"stats"' "$BATS_TEST_TMPDIR/events" && break; sleep 0.1; done
+	run berth exec c1 dd if=/dev/zero of=/dev/null bs=100M count=1
+	[ "$status" -eq 137 ]
 	for i in $(seq 100); do grep -q '"oom"' "$BATS_TEST_TMPDIR/events" && break; sleep 0.1; done
 	kill "$ev" 2>/dev/null || true
 	grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events"
