@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,13 +101,6 @@ static int check_preserved_fds(int n, berr_t *e)
 	return 0;
 }
 
-static char *owner_name(void)
-{
-	struct passwd *pw = getpwuid(geteuid());
-
-	return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)geteuid());
-}
-
 char *container_state_for_hooks(const struct container *c, enum container_status status)
 {
 	return state_oci_json(&c->st, status, false);
@@ -153,21 +145,11 @@ static int load_config(const struct create_opts *o, struct container *c, berr_t 
 
 static void fill_state(const struct create_opts *o, struct container *c)
 {
-	char when[64];
 	struct container_state *st = &c->st;
 
-	format_rfc3339_now(when, sizeof when);
-	st->id = xstrdup(o->id);
-	st->oci_version = xstrdup(c->spec->oci_version);
-	st->created = xstrdup(when);
-	st->owner = owner_name();
-	st->saved_status = STATUS_CREATING;
-	st->creator_pid = getpid();
+	state_begin(st, o->id, c->spec);
 	st->systemd_cgroup = o->systemd_cgroup;
 	st->own_pid_ns = c->init.ns.create[NS_PID];
-	st->use_terminal = c->spec->process->terminal;
-	st->annotation_keys = strv_dup(c->spec->annotation_keys);
-	st->annotation_values = strv_dup(c->spec->annotation_values);
 	st->generated_bundle = o->generated_bundle ? xstrdup(o->generated_bundle) : NULL;
 }
 

@@ -19,6 +19,29 @@
 #include "spec.h"
 #include "state.h"
 
+static char *owner_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)geteuid());
+}
+
+void state_begin(struct container_state *st, const char *id, const struct spec *s)
+{
+	char when[64];
+
+	format_rfc3339_now(when, sizeof when);
+	st->id = xstrdup(id);
+	st->oci_version = xstrdup(s->oci_version);
+	st->created = xstrdup(when);
+	st->owner = owner_name();
+	st->saved_status = STATUS_CREATING;
+	st->creator_pid = getpid();
+	st->use_terminal = s->process->terminal;
+	st->annotation_keys = strv_dup(s->annotation_keys);
+	st->annotation_values = strv_dup(s->annotation_values);
+}
+
 char *state_default_root(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR"), *user = getenv("USER");

@@ -77,6 +77,10 @@ int state_dir_remove(struct state_dir *sd, berr_t *e);
 int state_write(struct state_dir *sd, const struct container_state *st, berr_t *e);
 int state_read(struct state_dir *sd, struct container_state *st, berr_t *e);
 void state_free(struct container_state *st);
+/* A new container's state, "creating": id, ociVersion, created (now),
+ * owner, creatorPid, terminal and annotations from the config. */
+struct spec;
+void state_begin(struct container_state *st, const char *id, const struct spec *s);
 
 /* The live status: stopped when the init is gone (or is a zombie, or its pid
  * was reused), paused when its cgroup is frozen, created while the start

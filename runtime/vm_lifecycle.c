@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,29 +254,10 @@ static int make_vm_config(const struct create_opts *o, struct vm_container *c,
 	return 0;
 }
 
-static char *owner_name(void)
-{
-	struct passwd *pw = getpwuid(geteuid());
-
-	return pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)geteuid());
-}
-
 static void fill_state(const struct create_opts *o, struct vm_container *c)
 {
-	char when[64];
-	struct container_state *st = &c->st;
-
-	format_rfc3339_now(when, sizeof when);
-	st->id = xstrdup(o->id);
-	st->oci_version = xstrdup(c->spec->oci_version);
-	st->created = xstrdup(when);
-	st->owner = owner_name();
-	st->saved_status = STATUS_CREATING;
-	st->creator_pid = getpid();
-	st->own_pid_ns = true; /* nothing outlives the VM */
-	st->use_terminal = c->spec->process->terminal;
-	st->annotation_keys = strv_dup(c->spec->annotation_keys);
-	st->annotation_values = strv_dup(c->spec->annotation_values);
+	state_begin(&c->st, o->id, c->spec);
+	c->st.own_pid_ns = true; /* nothing outlives the VM */
 }
 
 static int write_pid_file(const char *path, pid_t pid, berr_t *e)
