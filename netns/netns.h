@@ -96,6 +96,11 @@ struct net_network {
 
 void net_network_free(struct net_network *n);
 
+/* "ports": ["HOST:CTR/PROTO", ...] of a lease, as the lease file and
+ * `berth net ls --format json` write them. */
+struct json_writer;
+void net_lease_ports_json(struct json_writer *w, const struct net_lease *l);
+
 /* Does the container of a lease still exist? Leases of containers that do
  * not are reclaimed (their veth, ports and address released). */
 typedef bool (*net_alive_fn)(const char *root, const char *container);

@@ -107,6 +107,20 @@ static int parse_lease(yajl_val v, const char *path, struct net_lease *l, berr_t
 	return 0;
 }
 
+void net_lease_ports_json(struct json_writer *w, const struct net_lease *l)
+{
+	json_key(w, "ports");
+	json_begin_array(w);
+	for (size_t j = 0; j < l->n_ports; j++) {
+		char port[32];
+
+		snprintf(port, sizeof port, "%u:%u/%s", l->ports[j].host, l->ports[j].container,
+			 l->ports[j].proto);
+		json_str(w, port);
+	}
+	json_end_array(w);
+}
+
 static int parse_network(yajl_val doc, const char *what, struct net_network *n, berr_t *e)
 {
 	_cleanup_free_ char *subnet = NULL, *gateway = NULL;
@@ -185,16 +199,7 @@ int store_save(struct net_store *s, const struct net_network *n, berr_t *e)
 		json_kv_str(w, "ip", l->ip);
 		json_kv_str(w, "container", l->container);
 		json_kv_str(w, "veth", l->veth);
-		json_key(w, "ports");
-		json_begin_array(w);
-		for (size_t j = 0; j < l->n_ports; j++) {
-			char port[32];
-
-			snprintf(port, sizeof port, "%u:%u/%s", l->ports[j].host,
-				 l->ports[j].container, l->ports[j].proto);
-			json_str(w, port);
-		}
-		json_end_array(w);
+		net_lease_ports_json(w, l);
 		json_end_map(w);
 	}
 	json_end_array(w);

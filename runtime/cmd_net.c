@@ -87,16 +87,7 @@ static void print_json(const char *root, const struct net_network *list, size_t 
 			json_kv_str(w, "container", l->container);
 			json_kv_str(w, "veth", l->veth);
 			json_kv_bool(w, "stale", !state_exists(root, l->container));
-			json_key(w, "ports");
-			json_begin_array(w);
-			for (size_t k = 0; k < l->n_ports; k++) {
-				char port[32];
-
-				snprintf(port, sizeof port, "%u:%u/%s", l->ports[k].host,
-					 l->ports[k].container, l->ports[k].proto);
-				json_str(w, port);
-			}
-			json_end_array(w);
+			net_lease_ports_json(w, l);
 			json_end_map(w);
 		}
 		json_end_array(w);
